@@ -1,0 +1,1 @@
+"""Research, analysis and personalization agents, their domain model and LLM providers."""

@@ -1,0 +1,59 @@
+"""A small, typed, asynchronous event bus for anyio and asyncio applications.
+
+Nothing here knows about sales: any asyncio (or trio) program can embed it::
+
+    from salesbus.bus import Event, EventBus
+
+    class Greeted(Event):
+        name: str
+
+    async with EventBus() as bus:
+        bus.subscribe(Greeted, lambda e: print("hello", e.name))
+        await bus.publish(Greeted(name="world"))
+"""
+
+from .bus import DrainReport, EventBus, FailureHook
+from .codec import decode_event, encode_event
+from .context import run_in_context
+from .errors import (
+    BusClosedError,
+    BusError,
+    BusNotRunningError,
+    DecodeError,
+    DuplicateEventTypeError,
+    UnknownEventTypeError,
+)
+from .event import Event, EventRegistry, default_registry, new_event_id
+from .inbox import Receipt
+from .interceptors import ConsumeNext, Interceptor, PublishNext
+from .subscription import Handler, HandlerFailure, Subscription, SubscriptionStats
+from .transport import MemoryTransport, Transport
+
+__all__ = [
+    "BusClosedError",
+    "BusError",
+    "BusNotRunningError",
+    "ConsumeNext",
+    "DecodeError",
+    "DrainReport",
+    "DuplicateEventTypeError",
+    "Event",
+    "EventBus",
+    "EventRegistry",
+    "FailureHook",
+    "Handler",
+    "HandlerFailure",
+    "Interceptor",
+    "MemoryTransport",
+    "PublishNext",
+    "Receipt",
+    "Subscription",
+    "SubscriptionStats",
+    "Transport",
+    "UnknownEventTypeError",
+    "decode_event",
+    "default_registry",
+    "encode_event",
+    "new_event_id",
+    "run_in_context",
+]

@@ -1,0 +1,1 @@
+"""OpenTelemetry set-up, span helpers, metrics and logging for salesbus."""

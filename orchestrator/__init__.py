@@ -1,0 +1,1 @@
+"""The workflow runtime: pipeline declaration, durable store, policies, CLI and HTTP service."""
