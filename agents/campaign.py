@@ -1,0 +1,170 @@
+"""The campaign: who sells what to whom, and the rules outreach must follow.
+
+Loaded from a TOML file (see ``examples/campaign.toml``); every field has a
+sensible default so a small file is enough to start.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import CampaignError
+from .models import Channel, Company, Tier
+
+__all__ = [
+    "ApprovalPolicy",
+    "Campaign",
+    "DoNotContact",
+    "Icp",
+    "IcpWeights",
+    "MessageLimits",
+    "Seller",
+    "TierThresholds",
+    "load_campaign",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Seller(_Section):
+    company: str
+    product: str
+    value_propositions: list[str] = Field(min_length=1)
+    proof_points: list[str] = Field(default_factory=list)
+    call_to_action: str = "Would a 20-minute call next week be useful?"
+    sender_name: str
+    sender_title: str
+    sender_email: str | None = None
+    postal_address: str | None = None
+    """Printed in every email footer when set (CAN-SPAM asks for it)."""
+    website: str | None = None
+    tone: str = "consultative"
+    channels: list[Channel] = Field(default_factory=lambda: [Channel.EMAIL, Channel.LINKEDIN])
+
+
+class IcpWeights(_Section):
+    """Points each criterion contributes to the 0–100 ICP score (normalised to 100)."""
+
+    industry: float = Field(default=30, ge=0)
+    size: float = Field(default=25, ge=0)
+    region: float = Field(default=15, ge=0)
+    keywords: float = Field(default=20, ge=0)
+    technology: float = Field(default=10, ge=0)
+
+    @property
+    def total(self) -> float:
+        return self.industry + self.size + self.region + self.keywords + self.technology
+
+
+class TierThresholds(_Section):
+    """Minimum ICP score for each tier; below ``disqualify_below`` nothing is drafted."""
+
+    a: int = Field(default=75, ge=0, le=100)
+    b: int = Field(default=55, ge=0, le=100)
+    c: int = Field(default=35, ge=0, le=100)
+    disqualify_below: int = Field(default=25, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TierThresholds:
+        if not self.a >= self.b >= self.c >= self.disqualify_below:
+            raise ValueError("tier thresholds must satisfy a >= b >= c >= disqualify_below")
+        return self
+
+    def tier(self, score: int) -> Tier:
+        if score >= self.a:
+            return Tier.A
+        if score >= self.b:
+            return Tier.B
+        if score >= self.c:
+            return Tier.C
+        return Tier.D
+
+
+class Icp(_Section):
+    """The ideal customer profile the analysis scores against."""
+
+    industries: list[str] = Field(default_factory=list)
+    employees_min: int = Field(default=0, ge=0)
+    employees_max: int | None = Field(default=None, ge=0)
+    regions: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    technologies: list[str] = Field(default_factory=list)
+    weights: IcpWeights = Field(default_factory=IcpWeights)
+    tiers: TierThresholds = Field(default_factory=TierThresholds)
+
+
+class ApprovalPolicy(_Section):
+    """Which drafts a person must approve before they count as done."""
+
+    mode: Literal["never", "always", "below_score"] = "below_score"
+    below_score: int = Field(default=60, ge=0, le=100)
+    on_quality_failure: bool = True
+    """A draft whose quality checks ended in ESCALATE always waits for a person."""
+
+
+class MessageLimits(_Section):
+    subject_max: int = Field(default=60, gt=0)
+    email_body_max: int = Field(default=900, gt=0)
+    linkedin_note_max: int = Field(default=300, gt=0)
+    follow_up_days: list[int] = Field(default_factory=lambda: [3, 7, 14])
+    extra_spam_phrases: list[str] = Field(default_factory=list)
+
+
+class DoNotContact(_Section):
+    domains: list[str] = Field(default_factory=list)
+    emails: list[str] = Field(default_factory=list)
+
+    def blocks(self, company: Company) -> str | None:
+        """Why ``company`` must not be contacted, or ``None``."""
+        domains = {d.strip().lower().removeprefix("www.") for d in self.domains}
+        emails = {e.strip().lower() for e in self.emails}
+        for candidate in (company.domain, _host(company.website)):
+            if candidate and candidate.lower().removeprefix("www.") in domains:
+                return f"domain {candidate} is on the do-not-contact list"
+        email = company.contact.email if company.contact else None
+        if email:
+            if email.lower() in emails:
+                return "the contact's email is on the do-not-contact list"
+            if email.rsplit("@", 1)[-1].lower() in domains:
+                return "the contact's email domain is on the do-not-contact list"
+        return None
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    rest = url.split("://", 1)[-1]
+    return rest.split("/", 1)[0].split(":", 1)[0] or None
+
+
+class Campaign(_Section):
+    name: str = "campaign"
+    seller: Seller
+    icp: Icp = Field(default_factory=Icp)
+    approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+    limits: MessageLimits = Field(default_factory=MessageLimits)
+    do_not_contact: DoNotContact = Field(default_factory=DoNotContact)
+
+
+def load_campaign(path: str | Path) -> Campaign:
+    """:raises CampaignError: unreadable file, invalid TOML or invalid fields, with where."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CampaignError(f"cannot read campaign file {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CampaignError(f"{path} is not valid TOML: {exc}") from exc
+    try:
+        return Campaign.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise CampaignError(f"{path}: {problems}") from exc

@@ -1,0 +1,58 @@
+"""Building a profile's facts: numbered ids, and a source on every one.
+
+Both providers start from the same facts — everything the input row says — and
+add what they find on the website or learn from the model; claims later cite
+these ids, so an id must never be reused within a profile.
+"""
+
+from __future__ import annotations
+
+from .models import Company, CompanySize, Fact, FactSource
+
+__all__ = ["FactBook", "facts_from_company"]
+
+
+class FactBook:
+    """Hands out ``f1``, ``f2``… and keeps the facts in the order they were found."""
+
+    def __init__(self) -> None:
+        self.facts: list[Fact] = []
+
+    def add(self, topic: str, text: str, source: FactSource) -> Fact:
+        fact = Fact(id=f"f{len(self.facts) + 1}", topic=topic, text=text, source=source)
+        self.facts.append(fact)
+        return fact
+
+    def about(self, topic: str) -> list[Fact]:
+        return [fact for fact in self.facts if fact.topic == topic]
+
+
+INPUT = FactSource(kind="input", detail="lead list")
+
+
+def facts_from_company(company: Company, book: FactBook | None = None) -> FactBook:
+    """One fact per field the lead row filled in, sourced to the input."""
+    book = book if book is not None else FactBook()
+    book.add("name", f"The company is called {company.name}.", INPUT)
+    if company.industry:
+        book.add("industry", f"{company.name} operates in {company.industry}.", INPUT)
+    if company.employees is not None:
+        size = CompanySize.from_employees(company.employees)
+        book.add(
+            "size",
+            f"{company.name} has about {company.employees:,} employees ({size.value}).",
+            INPUT,
+        )
+    if company.country:
+        book.add("location", f"{company.name} is based in {company.country}.", INPUT)
+    if company.domain or company.website:
+        book.add("website", f"Website: {company.website or company.domain}.", INPUT)
+    if company.description:
+        book.add("description", company.description.strip(), INPUT)
+    if company.notes:
+        book.add("notes", company.notes.strip(), INPUT)
+    if company.contact:
+        contact = company.contact
+        role = f", {contact.title}" if contact.title else ""
+        book.add("contact", f"Known contact: {contact.name}{role}.", INPUT)
+    return book

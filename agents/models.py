@@ -1,0 +1,290 @@
+"""The sales domain: what goes in (a company), what research, analysis and
+personalization produce, and how every claim points back at a sourced fact.
+
+Everything is a pydantic model so it validates LLM output, round-trips through
+JSON (events, the store, exports) and documents itself.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Analysis",
+    "Channel",
+    "Company",
+    "CompanyProfile",
+    "CompanySize",
+    "Contact",
+    "Fact",
+    "FactSource",
+    "Message",
+    "MessageKind",
+    "Objection",
+    "Opportunity",
+    "Outreach",
+    "PainPoint",
+    "PersonalizationElement",
+    "PersonalizationStrategy",
+    "Priority",
+    "QualityCheck",
+    "QualityDecision",
+    "QualityReport",
+    "ScoreReason",
+    "SequenceStep",
+    "Severity",
+    "TalkingPoint",
+    "Tier",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CompanySize(StrEnum):
+    STARTUP = "startup"
+    MID_MARKET = "mid-market"
+    ENTERPRISE = "enterprise"
+
+    @classmethod
+    def from_employees(cls, employees: int) -> CompanySize:
+        """Under 200 people is a startup, under 2,000 mid-market, else enterprise."""
+        if employees < 200:
+            return cls.STARTUP
+        if employees < 2000:
+            return cls.MID_MARKET
+        return cls.ENTERPRISE
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    LINKEDIN = "linkedin"
+    PHONE = "phone"
+
+
+class PersonalizationStrategy(StrEnum):
+    PAIN_POINT_FOCUSED = "pain-point-focused"
+    OPPORTUNITY_FOCUSED = "opportunity-focused"
+    RELATIONSHIP_BUILDING = "relationship-building"
+
+
+class Tier(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+class QualityDecision(StrEnum):
+    PASS = "PASS"
+    REVISE = "REVISE"
+    ESCALATE = "ESCALATE"
+
+
+# -- input -------------------------------------------------------------------------
+
+
+class Contact(_Model):
+    name: str
+    title: str | None = None
+    email: str | None = None
+    linkedin: str | None = None
+
+
+class Company(_Model):
+    """One row of a lead list, as the user gave it."""
+
+    name: str = Field(min_length=1)
+    domain: str | None = None
+    website: str | None = None
+    industry: str | None = None
+    employees: int | None = Field(default=None, ge=0)
+    country: str | None = None
+    description: str | None = None
+    notes: str | None = None
+    contact: Contact | None = None
+    line: int | None = None
+    """Line of the lead file this company came from, for error reports."""
+
+    @property
+    def key(self) -> str:
+        """What identifies the company within a batch: its domain, else its name."""
+        return (self.domain or self.name).strip().lower()
+
+
+# -- research ----------------------------------------------------------------------
+
+
+class FactSource(_Model):
+    kind: Literal["input", "website", "model", "rules"]
+    url: str | None = None
+    detail: str | None = None
+
+
+class Fact(_Model):
+    """One thing known about a company, with where it came from.
+
+    ``id`` is short (``f1``, ``f2``…) so that claims can cite it cheaply.
+    """
+
+    id: str
+    topic: str
+    text: str
+    source: FactSource
+
+
+class CompanyProfile(_Model):
+    company: Company
+    industry: str | None = None
+    size: CompanySize | None = None
+    employees: int | None = None
+    location: str | None = None
+    website: str | None = None
+    description: str | None = None
+    recent_news: list[str] = Field(default_factory=list)
+    key_contacts: list[Contact] = Field(default_factory=list)
+    primary_contact: Contact | None = None
+    technologies: list[str] = Field(default_factory=list)
+    facts: list[Fact] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    """What research could not do (a website that did not answer, say)."""
+    generated_by: str
+
+    def fact_ids(self) -> set[str]:
+        return {fact.id for fact in self.facts}
+
+
+# -- analysis ----------------------------------------------------------------------
+
+
+class ScoreReason(_Model):
+    criterion: str
+    points: float
+    max_points: float
+    detail: str
+    fact_ids: list[str] = Field(default_factory=list)
+
+
+class PainPoint(_Model):
+    category: str
+    description: str
+    severity: Severity
+    evidence: str
+    potential_solution: str
+    fact_ids: list[str] = Field(min_length=1)
+
+
+class Opportunity(_Model):
+    category: str
+    description: str
+    priority: Priority
+    evidence: str
+    potential_value: str
+    fact_ids: list[str] = Field(min_length=1)
+
+
+class TalkingPoint(_Model):
+    text: str
+    fact_ids: list[str] = Field(min_length=1)
+
+
+class Objection(_Model):
+    objection: str
+    response: str
+
+
+class Analysis(_Model):
+    icp_score: int = Field(ge=0, le=100)
+    score_reasons: list[ScoreReason]
+    tier: Tier
+    qualified: bool
+    disqualify_reasons: list[str] = Field(default_factory=list)
+    pain_points: list[PainPoint]
+    opportunities: list[Opportunity]
+    industry_insights: list[str] = Field(default_factory=list)
+    talking_points: list[TalkingPoint] = Field(default_factory=list)
+    likely_objections: list[Objection] = Field(default_factory=list)
+    recommended_approach: str
+    recommended_channel: Channel
+    confidence: float = Field(ge=0, le=1)
+    generated_by: str
+
+
+# -- personalization ---------------------------------------------------------------
+
+
+class PersonalizationElement(_Model):
+    text: str
+    fact_ids: list[str] = Field(min_length=1)
+
+
+class MessageKind(StrEnum):
+    INITIAL = "initial"
+    CONNECTION_NOTE = "connection-note"
+    FOLLOW_UP = "follow-up"
+    CALL_SCRIPT = "call-script"
+
+
+class Message(_Model):
+    channel: Channel
+    kind: MessageKind
+    day_offset: int = Field(default=0, ge=0)
+    subject: str | None = None
+    body: str
+    tone: str
+    personalization: list[PersonalizationElement] = Field(default_factory=list)
+    call_to_action: str | None = None
+
+
+class SequenceStep(_Model):
+    day: int = Field(ge=0)
+    channel: Channel
+    message_index: int = Field(ge=0)
+    """Index into :attr:`Outreach.messages`."""
+
+
+class QualityCheck(_Model):
+    rule: str
+    passed: bool
+    detail: str
+    on_fail: Literal["revise", "escalate"] = "revise"
+
+
+class QualityReport(_Model):
+    checks: list[QualityCheck]
+    decision: QualityDecision
+
+    @property
+    def failed(self) -> list[QualityCheck]:
+        return [check for check in self.checks if not check.passed]
+
+
+class Outreach(_Model):
+    strategy: PersonalizationStrategy
+    primary_contact: Contact | None = None
+    messages: list[Message]
+    sequence: list[SequenceStep]
+    quality: QualityReport
+    generated_by: str
+
+    def first(self, channel: Channel) -> Message | None:
+        """The first message of ``channel`` in the sequence, if any."""
+        return next((m for m in self.messages if m.channel is channel), None)
