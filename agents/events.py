@@ -7,6 +7,8 @@ the step that consumes it, so observers can tell a retry from new work.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from pydantic import Field
 
 from salesbus.bus import Event
@@ -22,10 +24,17 @@ __all__ = [
 ]
 
 
+P = TypeVar("P", bound="PipelineEvent")
+
+
 class PipelineEvent(Event):
     type_name = "salesbus.PipelineEvent"
     attempt: int = Field(default=1, ge=1)
     batch_id: str | None = None
+
+    def follow(self, event_type: type[P], **fields: Any) -> P:
+        """The next event of the same workflow, caused by this one (first attempt)."""
+        return event_type(**self.caused(), batch_id=self.batch_id, **fields)
 
 
 class CompanySubmitted(PipelineEvent):

@@ -13,7 +13,7 @@ Nothing here knows about sales: any asyncio (or trio) program can embed it::
 """
 
 from .bus import DrainReport, EventBus, FailureHook
-from .codec import decode_event, encode_event
+from .codec import AnyEvent, decode_event, encode_event
 from .context import run_in_context
 from .errors import (
     BusClosedError,
@@ -30,6 +30,7 @@ from .subscription import Handler, HandlerFailure, Subscription, SubscriptionSta
 from .transport import MemoryTransport, Transport
 
 __all__ = [
+    "AnyEvent",
     "BusClosedError",
     "BusError",
     "BusNotRunningError",

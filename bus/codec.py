@@ -8,13 +8,14 @@ publisher sent.
 from __future__ import annotations
 
 import json
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import PlainSerializer, PlainValidator, SerializationInfo, ValidationError
 
 from .errors import DecodeError, UnknownEventTypeError
 from .event import Event, EventRegistry, default_registry
 
-__all__ = ["decode_event", "encode_event"]
+__all__ = ["AnyEvent", "decode_event", "encode_event"]
 
 
 def encode_event(event: Event) -> bytes:
@@ -38,3 +39,27 @@ def decode_event(raw: bytes | str, registry: EventRegistry = default_registry) -
         raise DecodeError(str(exc)) from exc
     except ValidationError as exc:
         raise DecodeError(f"invalid {name}: {exc}") from exc
+
+
+def _validate_any_event(value: Any) -> Event:
+    if isinstance(value, Event):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("type"), str) and "data" in value:
+        return default_registry.resolve(value["type"]).model_validate(value["data"])
+    raise ValueError("expected an event or an envelope {'type': ..., 'data': ...}")
+
+
+def _serialize_any_event(event: Event, info: SerializationInfo) -> dict[str, Any]:
+    return {"type": type(event).type_name, "data": event.model_dump(mode=info.mode)}
+
+
+AnyEvent = Annotated[
+    Event,
+    PlainValidator(_validate_any_event, json_schema_input_type=dict[str, Any]),
+    PlainSerializer(_serialize_any_event),
+]
+"""A field holding an event of any registered type, kept as that type through JSON.
+
+A plain ``Event`` field would serialise only the base fields of a subclass;
+this one writes the same ``{"type", "data"}`` envelope as :func:`encode_event`.
+"""

@@ -84,3 +84,17 @@ def test_two_classes_cannot_claim_one_type_name() -> None:
 
         class Impostor(Event):
             type_name = "tests.Tick"
+
+
+def test_an_any_event_field_keeps_the_subclass_through_json() -> None:
+    from pydantic import BaseModel
+
+    from salesbus.bus import AnyEvent
+
+    class Holder(BaseModel):
+        inner: AnyEvent
+
+    holder = Holder(inner=Cat(lives=3))
+    restored = Holder.model_validate_json(holder.model_dump_json())
+    assert type(restored.inner) is Cat
+    assert restored.inner == holder.inner
