@@ -17,7 +17,9 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Generic, TypeVar
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, ExitStack
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import anyio
 from pydantic import BaseModel, ConfigDict
@@ -28,7 +30,7 @@ from .errors import StepError
 from .status import ErrorInfo, StepFailed, StepSkipped, StepStarted, StepSucceeded
 from .usage import metered
 
-__all__ = ["Agent", "AgentRuntime", "Skip", "classify_error"]
+__all__ = ["Agent", "AgentRuntime", "OutcomeReporter", "Skip", "StepObserver", "classify_error"]
 
 logger = logging.getLogger("salesbus.agents")
 
@@ -45,6 +47,23 @@ class Skip(BaseModel):
 
     outcome: str
     reason: str
+
+
+OutcomeReporter = Callable[[StepSucceeded | StepSkipped | StepFailed, BaseException | None], None]
+"""Told how an attempt ended: its status event, and the exception when it failed."""
+
+
+class StepObserver(Protocol):
+    """Watches step attempts from outside the agents (tracing and metrics plug in here).
+
+    ``observe`` wraps the whole attempt — the agent's model calls happen inside
+    it, so a span it makes current is their parent — and yields the reporter the
+    runtime calls with the outcome before publishing it.
+    """
+
+    def observe(
+        self, step: str, event: Event, attempt: int
+    ) -> AbstractContextManager[OutcomeReporter]: ...
 
 
 class Agent(ABC, Generic[In, Out]):
@@ -98,10 +117,12 @@ class AgentRuntime:
         *,
         forward_outputs: bool = True,
         step_timeout: float | None = 120.0,
+        observers: Sequence[StepObserver] = (),
     ) -> None:
         self.bus = bus
         self.forward_outputs = forward_outputs
         self.step_timeout = step_timeout
+        self.observers = list(observers)
         self.agents: dict[str, Agent[Any, Any]] = {}
 
     def add(
@@ -139,40 +160,46 @@ class AgentRuntime:
             "batch_id": getattr(event, "batch_id", None),
         }
         await self.bus.publish(StepStarted(**common))
+        with ExitStack() as scopes:
+            reporters = [
+                scopes.enter_context(observer.observe(agent.name, event, attempt))
+                for observer in self.observers
+            ]
+            outcome, error = await self._attempt(agent, event, limit, common)
+            for report in reporters:
+                report(outcome, error)
+        if isinstance(outcome, StepSucceeded) and self.forward_outputs:
+            await self.bus.publish(outcome.output)
+        await self.bus.publish(outcome)
+
+    async def _attempt(
+        self, agent: Agent[Any, Any], event: Event, limit: float | None, common: dict[str, Any]
+    ) -> tuple[StepSucceeded | StepSkipped | StepFailed, Exception | None]:
         started = time.perf_counter()
         with metered() as meter:
             try:
                 with anyio.fail_after(limit):
                     result = await agent.handle(event)
             except Exception as exc:
-                elapsed = (time.perf_counter() - started) * 1000
                 info = classify_error(exc)
                 logger.warning(
                     "step %s attempt %d failed (%s, %s): %s",
                     agent.name,
-                    attempt,
+                    common["attempt"],
                     info.kind,
                     "retryable" if info.retryable else "permanent",
                     info.message,
                 )
-                await self.bus.publish(
-                    StepFailed(**common, error=info, usage=meter.total, duration_ms=elapsed)
-                )
-                return
+                elapsed = (time.perf_counter() - started) * 1000
+                return StepFailed(**common, error=info, usage=meter.total, duration_ms=elapsed), exc
         elapsed = (time.perf_counter() - started) * 1000
         if isinstance(result, Skip):
-            await self.bus.publish(
-                StepSkipped(
-                    **common,
-                    outcome=result.outcome,
-                    reason=result.reason,
-                    usage=meter.total,
-                    duration_ms=elapsed,
-                )
+            skipped = StepSkipped(
+                **common,
+                outcome=result.outcome,
+                reason=result.reason,
+                usage=meter.total,
+                duration_ms=elapsed,
             )
-            return
-        if self.forward_outputs:
-            await self.bus.publish(result)
-        await self.bus.publish(
-            StepSucceeded(**common, output=result, usage=meter.total, duration_ms=elapsed)
-        )
+            return skipped, None
+        return StepSucceeded(**common, output=result, usage=meter.total, duration_ms=elapsed), None

@@ -125,3 +125,42 @@ async def test_two_agents_cannot_share_a_name() -> None:
         runtime.add(Oracle())
         with pytest.raises(ValueError, match="already running"):
             runtime.add(Oracle())
+
+
+async def test_observers_wrap_each_attempt_and_hear_its_outcome() -> None:
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+    from contextvars import ContextVar
+
+    current_step: ContextVar[str] = ContextVar("current_step", default="")
+    heard: list[tuple[str, str, str | None]] = []
+    seen_inside: list[str] = []
+
+    class Watcher:
+        @contextmanager
+        def observe(self, step: str, event: Event, attempt: int) -> Iterator[Any]:
+            token = current_step.set(f"{step}#{attempt}")
+            try:
+                yield lambda outcome, exc: heard.append(
+                    (step, type(outcome).__name__, type(exc).__name__ if exc else None)
+                )
+            finally:
+                current_step.reset(token)
+
+    class Peeker(Oracle):
+        name = "peeker"
+
+        async def handle(self, event: Question) -> Answer | Skip:
+            seen_inside.append(current_step.get())
+            return await super().handle(event)
+
+    async with EventBus() as bus:
+        AgentRuntime(bus, observers=[Watcher()]).add(Peeker())
+        await bus.publish(Question(text="ok"))
+        await bus.publish(Question(text="bug", attempt=3))
+
+    assert sorted(seen_inside) == ["peeker#1", "peeker#3"]
+    assert sorted(heard) == [
+        ("peeker", "StepFailed", "KeyError"),
+        ("peeker", "StepSucceeded", None),
+    ]
