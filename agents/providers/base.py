@@ -48,10 +48,15 @@ class Provider(Protocol):
     as retryable or permanent; they never retry on their own.
     """
 
-    name: str
-    """``offline`` or ``anthropic``: which implementation this is."""
-    model: str
-    """The model (or rules version) that produced an output, stored with it."""
+    @property
+    def name(self) -> str:
+        """``offline`` or ``anthropic``: which implementation this is."""
+        ...
+
+    @property
+    def model(self) -> str:
+        """The model (or rules version) that produced an output, stored with it."""
+        ...
 
     async def research(
         self, company: Company, page: WebPage | None, campaign: Campaign
