@@ -1,26 +1,563 @@
-"""The ``salesbus`` command line."""
+"""The ``salesbus`` command line: run batches, watch them, decide on drafts, export.
+
+Every command that reads or writes results takes ``--db`` (default
+``./salesbus.db``, or ``SALESBUS_DB``). ``run`` is resumable: the same command
+again finds the same batch and finishes what is left.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from functools import partial
 from importlib.metadata import version
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
 
+import anyio
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from salesbus.agents.campaign import Campaign, load_campaign
+from salesbus.agents.errors import CampaignError, LeadFileError
+from salesbus.agents.leads import read_leads
+from salesbus.agents.models import Company
+from salesbus.agents.providers.factory import ProviderConfigError
+from salesbus.bus import decode_event
+
+from . import approval
+from .batch import PreparedBatch
+from .engine import BatchProgress, Orchestrator
+from .export import export_batch
+from .metrics import batch_metrics
+from .progress import render_metrics, run_progress, state_line
+from .runner import RunSettings, Simulation, run_batch
+from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING
+from .store import Statement, Store, StoreError, open_store
 
 app = typer.Typer(
-    help="Research, analyse and draft outreach for B2B companies, durably and traced."
+    help="Research, analyse and draft outreach for B2B companies — durably, concurrently, traced.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+T = TypeVar("T")
+
+DbOption = Annotated[
+    Path,
+    typer.Option("--db", envvar="SALESBUS_DB", help="SQLite file holding batches and results."),
+]
+LlmChoice = Literal["auto", "offline", "anthropic"]
+GRACE_SECONDS = 30.0
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback, exit code 2."""
+
+
+def _run(main: Callable[[], Awaitable[T]]) -> T:
+    return _guard(lambda: anyio.run(main))
+
+
+def _guard(action: Callable[[], T]) -> T:
+    """Errors a user can act on become one red line and an exit code, not a traceback."""
+    try:
+        return action()
+    except (CliError, StoreError, CampaignError, LeadFileError, ProviderConfigError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    except approval.ApprovalError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
 
 
 @app.callback()
 def _group() -> None:
-    """Keep ``salesbus`` a group of subcommands even while it has only one."""
+    """salesbus — see README.md for the lead-list and campaign formats."""
 
 
 @app.command("version")
 def show_version() -> None:
     """Print the installed salesbus version."""
-    typer.echo(version("salesbus"))
+    out.print(version("salesbus"))
+
+
+# -- run -----------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    leads: Annotated[Path, typer.Argument(help="Lead list: .csv, .tsv or .jsonl.")],
+    campaign: Annotated[Path, typer.Option("--campaign", "-c", help="Campaign TOML file.")] = Path(
+        "campaign.toml"
+    ),
+    db: DbOption = Path("salesbus.db"),
+    concurrency: Annotated[int, typer.Option(min=1, help="Workflows in flight at once.")] = 50,
+    llm: Annotated[
+        str, typer.Option(help="auto (Claude when ANTHROPIC_API_KEY is set), offline, anthropic.")
+    ] = "auto",
+    model: Annotated[str | None, typer.Option(help="Claude model id (or SALESBUS_MODEL).")] = None,
+    llm_concurrency: Annotated[int, typer.Option(min=1, help="Model calls at once.")] = 16,
+    rpm: Annotated[float | None, typer.Option(help="Model requests per minute, at most.")] = None,
+    max_attempts: Annotated[int, typer.Option(min=1, help="Attempts per step.")] = 4,
+    retry_base: Annotated[float, typer.Option(help="First retry backoff, seconds.")] = 1.0,
+    step_timeout: Annotated[float, typer.Option(help="Seconds per step attempt.")] = 120.0,
+    fetch_websites: Annotated[
+        bool | None,
+        typer.Option(
+            "--fetch-websites/--no-fetch-websites",
+            help="Read company websites (default: with Claude yes, offline no).",
+        ),
+    ] = None,
+    allow_private_websites: Annotated[bool, typer.Option(hidden=True)] = False,
+    simulate_latency: Annotated[float, typer.Option(hidden=True)] = 0.0,
+    simulate_failures: Annotated[float, typer.Option(hidden=True)] = 0.0,
+    simulate_permanent_failures: Annotated[float, typer.Option(hidden=True)] = 0.0,
+) -> None:
+    """Run (or resume) a batch: research, analyse and draft outreach for every lead."""
+    settings = RunSettings(
+        llm=_choice(llm),
+        model=model,
+        concurrency=concurrency,
+        llm_concurrency=llm_concurrency,
+        requests_per_minute=rpm,
+        max_attempts=max_attempts,
+        retry_base_delay=retry_base,
+        step_timeout=step_timeout,
+        fetch_websites=fetch_websites,
+        allow_private_websites=allow_private_websites,
+        simulation=Simulation(simulate_latency, simulate_failures, simulate_permanent_failures),
+    )
+    campaign_loaded, companies, digest = _guard(lambda: _inputs(leads, campaign))
+    stopped = _run(partial(_run_leads, leads, companies, digest, campaign_loaded, db, settings))
+    if stopped:
+        raise typer.Exit(130)
+
+
+def _choice(llm: str) -> LlmChoice:
+    if llm not in ("auto", "offline", "anthropic"):
+        raise typer.BadParameter("choose auto, offline or anthropic", param_hint="--llm")
+    return llm  # type: ignore[return-value]
+
+
+def _inputs(leads_path: Path, campaign_path: Path) -> tuple[Campaign, list[Company], str]:
+    """Load the campaign and the leads, reporting each unusable row with its line."""
+    if not campaign_path.exists():
+        raise CliError(f"no campaign file at {campaign_path} (pass --campaign FILE)")
+    campaign = load_campaign(campaign_path)
+    leads = read_leads(leads_path)
+    for problem in leads.errors:
+        err.print(f"[yellow]skipped[/] {leads_path}:{problem.line}: {problem.reason}")
+    if leads.ignored_columns:
+        err.print(f"[dim]ignored columns: {', '.join(leads.ignored_columns)}[/]")
+    if not leads.companies:
+        raise CliError(f"{leads_path} has no usable rows")
+    digest = hashlib.sha256(leads_path.read_bytes()).hexdigest()
+    return campaign, leads.companies, digest
+
+
+async def _run_leads(
+    leads_path: Path,
+    companies: list[Company],
+    digest: str,
+    campaign: Campaign,
+    db: Path,
+    settings: RunSettings,
+) -> bool:
+    async with open_store(db) as store:
+        stopped, prepared, progress = await _supervised(
+            store, settings, partial(_drive, companies, campaign, leads_path, digest)
+        )
+        _summary(prepared, progress, stopped, db)
+        if stopped:
+            command = " ".join(["salesbus", *sys.argv[1:]])
+            err.print(f"[yellow]Stopped.[/] Resume with: {command}")
+    return stopped
+
+
+Driver = Callable[..., Awaitable[tuple[PreparedBatch, BatchProgress]]]
+
+
+async def _drive(
+    companies: list[Company],
+    campaign: Campaign,
+    leads_path: Path,
+    digest: str,
+    store: Store,
+    settings: RunSettings,
+    on_start: Any,
+) -> tuple[PreparedBatch, BatchProgress]:
+    return await run_batch(
+        store,
+        companies,
+        campaign,
+        settings,
+        leads_path=leads_path,
+        leads_digest=digest,
+        on_start=on_start,
+    )
+
+
+async def _supervised(
+    store: Store, settings: RunSettings, drive: Driver
+) -> tuple[bool, PreparedBatch, BatchProgress]:
+    """Run ``drive`` with a progress bar; Ctrl-C stops admitting, a second one stops now."""
+    state: dict[str, Any] = {"stopped": False}
+
+    async with anyio.create_task_group() as tg:
+
+        async def started(prepared: PreparedBatch, orchestrator: Orchestrator) -> None:
+            state["orchestrator"] = orchestrator
+            verb = "started" if prepared.created else "resumed"
+            err.print(f"batch [bold]{prepared.batch.id}[/] {verb} ({prepared.batch.provider})")
+            tg.start_soon(run_progress, lambda: orchestrator.progress, err)
+            tg.start_soon(_watch_signals, orchestrator, tg.cancel_scope, state)
+
+        prepared, progress = await drive(store=store, settings=settings, on_start=started)
+        tg.cancel_scope.cancel()
+    return bool(state["stopped"]), prepared, progress
+
+
+async def _watch_signals(
+    orchestrator: Orchestrator, scope: anyio.CancelScope, state: dict[str, Any]
+) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            if state["stopped"]:
+                err.print("[red]stopping now[/]; unfinished steps will run again on resume")
+                scope.cancel()
+                return
+            state["stopped"] = True
+            orchestrator.stop()
+            err.print(
+                f"[yellow]stopping:[/] no new companies; in-flight steps get {GRACE_SECONDS:.0f}s"
+                " to finish (Ctrl-C again to stop now)"
+            )
+            scope.deadline = anyio.current_time() + GRACE_SECONDS
+
+
+def _summary(prepared: PreparedBatch, progress: BatchProgress, stopped: bool, db: Path) -> None:
+    batch = prepared.batch.id
+    out.print(f"[bold]batch {batch}[/]: {state_line(progress)}")
+    completed = progress.states.get(COMPLETED, 0)
+    waiting = progress.states.get(AWAITING_APPROVAL, 0)
+    failed = progress.states.get(FAILED, 0)
+    out.print(f"results in {db}:")
+    out.print(
+        f"  salesbus export {batch} --db {db} --status completed --format csv -o outreach.csv"
+        f"   ({completed} completed)"
+    )
+    if waiting:
+        out.print(
+            f"  salesbus status {batch} --db {db}   ({waiting} awaiting approval:"
+            " salesbus approve|reject|edit WORKFLOW)"
+        )
+    if failed:
+        out.print(f"  salesbus retry --failed --db {db}   ({failed} failed)")
+    if not stopped and progress.states.get(PENDING, 0):
+        out.print(f"  {progress.states[PENDING]} still pending")
+
+
+# -- inspecting ----------------------------------------------------------------------
+
+
+@app.command()
+def status(
+    batch: Annotated[
+        str | None, typer.Argument(help="Batch id or prefix (default: latest).")
+    ] = None,
+    db: DbOption = Path("salesbus.db"),
+) -> None:
+    """Counts by state for a batch, and the workflows waiting for a person."""
+
+    async def main() -> None:
+        async with open_store(db) as store:
+            record = await store.batch(batch)
+            counts = await store.state_counts(record.id)
+            table = Table(
+                "state",
+                "workflows",
+                title=f"batch {record.id} ({record.provider} {record.model}, {record.created_at})",
+            )
+            for state, count in sorted(counts.items()):
+                table.add_row(state, str(count))
+            out.print(table)
+            for workflow in await store.workflows(record.id, [AWAITING_APPROVAL]):
+                out.print(
+                    f"  awaiting approval: {workflow.id}  {workflow.company.name}"
+                    f"  ({workflow.reason})"
+                )
+            for workflow in await store.workflows(record.id, [FAILED]):
+                out.print(f"  failed: {workflow.id}  {workflow.company.name}  ({workflow.reason})")
+
+    _run(main)
+
+
+@app.command()
+def show(
+    workflow: Annotated[str, typer.Argument(help="Workflow id or prefix.")],
+    db: DbOption = Path("salesbus.db"),
+    jaeger: Annotated[
+        str, typer.Option(envvar="SALESBUS_JAEGER_URL", help="Jaeger UI base URL.")
+    ] = "http://localhost:16686",
+) -> None:
+    """A workflow's steps, attempts, timings, errors and outputs."""
+
+    async def main() -> None:
+        async with open_store(db) as store:
+            record = await store.workflow(workflow)
+            out.print(
+                f"[bold]{record.id}[/] {record.company.name} — {record.state}"
+                + (f" ({record.reason})" if record.reason else "")
+            )
+            out.print(f"batch {record.batch_id}, lead line {record.company.line}")
+            if record.trace_id:
+                out.print(f"trace: {jaeger.rstrip('/')}/trace/{record.trace_id}")
+            table = Table("step", "attempt", "status", "started", "ms", "tokens", "cost $", "error")
+            for attempt in await store.attempts(record.id):
+                table.add_row(
+                    attempt.step,
+                    str(attempt.attempt),
+                    attempt.status,
+                    attempt.started_at,
+                    "-" if attempt.duration_ms is None else f"{attempt.duration_ms:.0f}",
+                    str(
+                        attempt.input_tokens
+                        + attempt.cache_read_tokens
+                        + attempt.cache_write_tokens
+                        + attempt.output_tokens
+                    ),
+                    f"{attempt.cost_usd:.4f}",
+                    f"{attempt.error_kind}: {attempt.error_message}" if attempt.error_kind else "",
+                )
+            out.print(table)
+            drafted = await approval.final_output(store, record.id)
+            if drafted is not None:
+                analysis = drafted.analysis
+                out.print(
+                    f"ICP score {analysis.icp_score} (tier {analysis.tier.value}),"
+                    f" strategy {drafted.outreach.strategy.value},"
+                    f" quality {drafted.outreach.quality.decision.value}"
+                )
+                for check in drafted.outreach.quality.failed:
+                    out.print(f"  [yellow]{check.rule}[/]: {check.detail}")
+                for message in drafted.outreach.messages:
+                    title = f"{message.channel.value} {message.kind.value} day {message.day_offset}"
+                    out.rule(title)
+                    if message.subject:
+                        out.print(f"Subject: {message.subject}")
+                    out.print(message.body, markup=False)
+            else:
+                for attempt in reversed(await store.attempts(record.id)):
+                    if attempt.output_json:
+                        event = decode_event(attempt.output_json)
+                        out.print(f"last output ({attempt.step}):")
+                        out.print_json(event.model_dump_json(exclude={"trace_context"}))
+                        break
+
+    _run(main)
+
+
+@app.command()
+def metrics(
+    batch: Annotated[
+        str | None, typer.Argument(help="Batch id or prefix (default: latest).")
+    ] = None,
+    db: DbOption = Path("salesbus.db"),
+) -> None:
+    """Counts by status, success rate, p50/p95 per step, failure points, tokens and cost."""
+
+    async def main() -> None:
+        async with open_store(db) as store:
+            record = await store.batch(batch)
+            render_metrics(await batch_metrics(store, record.id), out)
+
+    _run(main)
+
+
+# -- deciding ------------------------------------------------------------------------
+
+
+@app.command()
+def approve(
+    workflow: Annotated[str, typer.Argument(help="Workflow id or prefix.")],
+    note: Annotated[str | None, typer.Option(help="Why, for the record.")] = None,
+    db: DbOption = Path("salesbus.db"),
+) -> None:
+    """Approve a draft awaiting approval: the workflow completes."""
+    _decide(lambda store: approval.approve(store, workflow, note), db)
+
+
+@app.command()
+def reject(
+    workflow: Annotated[str, typer.Argument(help="Workflow id or prefix.")],
+    note: Annotated[str | None, typer.Option(help="Why, for the record.")] = None,
+    db: DbOption = Path("salesbus.db"),
+) -> None:
+    """Reject a draft awaiting approval: the workflow ends rejected."""
+    _decide(lambda store: approval.reject(store, workflow, note), db)
+
+
+@app.command()
+def edit(
+    workflow: Annotated[str, typer.Argument(help="Workflow id or prefix.")],
+    subject: Annotated[str | None, typer.Option(help="New subject of the first email.")] = None,
+    body: Annotated[str | None, typer.Option(help="New body of the first email.")] = None,
+    body_file: Annotated[Path | None, typer.Option(help="Read the new body from a file.")] = None,
+    linkedin_note: Annotated[str | None, typer.Option(help="New LinkedIn note.")] = None,
+    note: Annotated[str | None, typer.Option(help="Why, for the record.")] = None,
+    db: DbOption = Path("salesbus.db"),
+) -> None:
+    """Edit a draft awaiting approval; the edit is re-checked and, if it passes, completes it."""
+    if body_file is not None:
+        body = body_file.read_text(encoding="utf-8")
+    change = approval.Edit(subject=subject, body=body, linkedin_note=linkedin_note)
+
+    async def decide(store: Store) -> Any:
+        record = await store.workflow(workflow)
+        batch = await store.batch(record.batch_id)
+        campaign = Campaign.model_validate_json(batch.campaign_json)
+        return await approval.edit(store, workflow, change, campaign, note)
+
+    _decide(decide, db)
+
+
+def _decide(action: Callable[[Store], Awaitable[Any]], db: Path) -> None:
+    async def main() -> None:
+        async with open_store(db) as store:
+            record = await action(store)
+            out.print(f"{record.id} {record.company.name}: {record.state} ({record.reason})")
+
+    _run(main)
+
+
+# -- retrying, exporting, pruning ----------------------------------------------------
+
+
+@app.command()
+def retry(
+    workflow: Annotated[str | None, typer.Argument(help="Workflow id or prefix.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Every failed workflow.")] = False,
+    batch: Annotated[str | None, typer.Option(help="Batch for --failed (default: latest).")] = None,
+    db: DbOption = Path("salesbus.db"),
+    concurrency: Annotated[int, typer.Option(min=1)] = 50,
+    max_attempts: Annotated[int, typer.Option(min=1)] = 4,
+    retry_base: Annotated[float, typer.Option()] = 1.0,
+    simulate_latency: Annotated[float, typer.Option(hidden=True)] = 0.0,
+) -> None:
+    """Run failed workflows again, from the step that failed, with a fresh retry budget."""
+    if (workflow is None) == (not failed):
+        raise typer.BadParameter("give a WORKFLOW or --failed, not both")
+
+    async def main() -> bool:
+        async with open_store(db) as store:
+            if workflow is not None:
+                targets = [await store.workflow(workflow)]
+                batch_id = targets[0].batch_id
+            else:
+                batch_id = (await store.batch(batch)).id
+                targets = await store.workflows(batch_id, [FAILED])
+            not_failed = [t for t in targets if t.state != FAILED]
+            if not_failed:
+                raise CliError(f"{not_failed[0].id} is {not_failed[0].state}, not failed")
+            if not targets:
+                out.print("nothing to retry: no failed workflows")
+                return False
+            record = await store.batch(batch_id)
+            campaign = Campaign.model_validate_json(record.campaign_json)
+            await store.commit([await _reopen(store, t.id, t.step) for t in targets])
+            settings = RunSettings(
+                llm=_choice(record.provider),
+                model=None if record.provider == "offline" else record.model,
+                concurrency=concurrency,
+                max_attempts=max_attempts,
+                retry_base_delay=retry_base,
+                simulation=Simulation(latency=simulate_latency),
+            )
+            out.print(f"retrying {len(targets)} workflow(s) of batch {batch_id}")
+
+            async def drive(**kwargs: Any) -> tuple[PreparedBatch, BatchProgress]:
+                return await run_batch(
+                    kwargs["store"],
+                    [],
+                    campaign,
+                    kwargs["settings"],
+                    batch_id=batch_id,
+                    only=[t.id for t in targets],
+                    on_start=kwargs["on_start"],
+                )
+
+            stopped, prepared, progress = await _supervised(store, settings, drive)
+            _summary(prepared, progress, stopped, db)
+            return stopped
+
+    if _run(main):
+        raise typer.Exit(130)
+
+
+async def _reopen(store: Store, workflow_id: str, step: str | None) -> Statement:
+    """Back to pending at its failed step, with the attempts used so far set aside."""
+    used = max((a.attempt for a in await store.attempts(workflow_id) if a.step == step), default=0)
+    return store.set_state(
+        workflow_id, PENDING, step=step, retry_base=used, reason="retry requested"
+    )
+
+
+@app.command("export")
+def export_(
+    batch: Annotated[
+        str | None, typer.Argument(help="Batch id or prefix (default: latest).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    status_filter: Annotated[
+        str | None, typer.Option("--status", help="Only these states, comma-separated.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File (default stdout).")
+    ] = None,
+    db: DbOption = Path("salesbus.db"),
+) -> None:
+    """Export workflows with their state and reason; `--status completed --format csv` for a CRM."""
+    if fmt not in ("jsonl", "csv"):
+        raise typer.BadParameter("choose jsonl or csv", param_hint="--format")
+    states = [s.strip() for s in status_filter.split(",")] if status_filter else None
+
+    async def main() -> int:
+        async with open_store(db) as store:
+            record = await store.batch(batch)
+            if output is None:
+                return await export_batch(store, record.id, sys.stdout, fmt=fmt, states=states)  # type: ignore[arg-type]
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                return await export_batch(store, record.id, handle, fmt=fmt, states=states)  # type: ignore[arg-type]
+
+    count = _run(main)
+    err.print(f"exported {count} workflow(s)" + (f" to {output}" if output else ""))
+
+
+@app.command()
+def prune(
+    batch: Annotated[str, typer.Argument(help="Batch id or prefix.")],
+    db: DbOption = Path("salesbus.db"),
+) -> None:
+    """Drop a finished batch's large payloads (inputs, event bodies, intermediate outputs)."""
+
+    async def main() -> int:
+        async with open_store(db) as store:
+            record = await store.batch(batch)
+            return await store.prune(record.id, keep_steps=["personalization"])
+
+    changed = _run(main)
+    out.print(f"pruned {changed} row(s)")
 
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

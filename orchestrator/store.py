@@ -616,7 +616,7 @@ async def _prepare(conn: aiosqlite.Connection) -> None:
     # only a power cut can drop the last commits.
     await conn.execute("PRAGMA synchronous = NORMAL")
     await conn.execute("PRAGMA foreign_keys = ON")
-    (version,) = list(await conn.execute_fetchall("PRAGMA user_version"))[0]
+    (version,) = next(iter(await conn.execute_fetchall("PRAGMA user_version")))
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"the database is at schema {version}, newer than this salesbus ({SCHEMA_VERSION})"
@@ -639,15 +639,14 @@ async def open_store(path: str | Path = "salesbus.db") -> AsyncIterator[Store]:
     async with aiosqlite.connect(location, isolation_level=None) as conn:
         await _prepare(conn)
         store = Store(conn, location)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(store._write_forever)
-            try:
-                yield store
-            finally:
-                _close(store)
-
-
-def _close(store: Store) -> None:
-    """Let the writer drain the queue and return once it is empty."""
-    store._closing = True
-    store._wakeup.set()
+        # Entered by hand so that an exception from the caller's block propagates
+        # as itself rather than wrapped in an exception group by the task group.
+        writer = anyio.create_task_group()
+        await writer.__aenter__()
+        writer.start_soon(store._write_forever)
+        try:
+            yield store
+        finally:
+            store._closing = True
+            store._wakeup.set()
+            await writer.__aexit__(None, None, None)
