@@ -1485,21 +1485,7 @@ COUNTRY_ALIASES: dict[str, str] = {
 _SENIORITY_PHRASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("founder", ("founder", "co-founder", "cofounder", "owner")),
     ("vp", ("vp", "svp", "evp", "vice president")),
-    (
-        "c-level",
-        (
-            "ceo",
-            "cto",
-            "cro",
-            "coo",
-            "cfo",
-            "cmo",
-            "cio",
-            "chief",
-            "president",
-            "managing director",
-        ),
-    ),
+    ("c-level", _list("ceo, cto, cro, coo, cfo, cmo, cio, chief, president, managing director")),
     ("head", ("head of", "head")),
     ("director", ("director",)),
     ("manager", ("manager", "lead")),
@@ -1590,9 +1576,20 @@ def _searchable(text: str) -> str:
     return text.replace("’", "'").replace("&", " and ")
 
 
+@lru_cache(maxsize=4096)
+def _first_word(phrase: str) -> str:
+    """The phrase's first word, lower-cased: it must occur literally wherever the phrase does."""
+    words = re.split(r"[\s-]+", _searchable(phrase).strip())
+    return next((word for word in words if word), "").lower()
+
+
 def mentions(text: str, phrase: str, *, match_case: bool = False) -> bool:
     """Whether ``phrase`` occurs in ``text`` as whole words ("ai" is not in "maintain")."""
-    return _phrase_pattern(phrase, match_case).search(_searchable(text)) is not None
+    searchable = _searchable(text)
+    # A substring test rules most phrases out for a fraction of a regex search.
+    if _first_word(phrase) not in searchable.lower():
+        return False
+    return _phrase_pattern(phrase, match_case).search(searchable) is not None
 
 
 def mentions_any(text: str, phrases: Sequence[str]) -> bool:
@@ -1601,7 +1598,9 @@ def mentions_any(text: str, phrases: Sequence[str]) -> bool:
     return pattern is not None and pattern.search(_searchable(text)) is not None
 
 
-def _first_position(text: str, phrase: str) -> int | None:
+def _first_position(text: str, lowered: str, phrase: str) -> int | None:
+    if _first_word(phrase) not in lowered:
+        return None
     found = _phrase_pattern(phrase, False).search(text)
     return found.start() if found else None
 
@@ -1613,10 +1612,11 @@ def industry_for(text: str) -> tuple[IndustryKnowledge, str] | None:
     agency); among equally long ones, the earliest in the text.
     """
     searchable = _searchable(text)
+    lowered = searchable.lower()
     best: tuple[int, int, IndustryKnowledge, str] | None = None
     for industry in INDUSTRIES:
         for alias in (*industry.aliases, industry.label.lower(), industry.key):
-            position = _first_position(searchable, alias)
+            position = _first_position(searchable, lowered, alias)
             if position is None:
                 continue
             candidate = (-len(alias), position, industry, alias)

@@ -101,8 +101,15 @@ def _phrase_pattern(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"[\s-]+".join(words) + r"(?!\w)", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=512)
+def _first_word(phrase: str) -> str:
+    return next((word for word in re.split(r"[\s-]+", phrase.strip()) if word), "").lower()
+
+
 def _mentions(text: str, phrase: str) -> bool:
-    return bool(phrase.strip()) and _phrase_pattern(phrase).search(text) is not None
+    if not phrase.strip() or _first_word(phrase) not in text.lower():
+        return False  # the phrase's first word must occur literally: skip the regex
+    return _phrase_pattern(phrase).search(text) is not None
 
 
 _LEGAL_SUFFIX = re.compile(r"[,\s]+(?:inc|llc|ltd|limited|gmbh|corp|co|plc|ag|sa|bv)\.?$", re.I)
