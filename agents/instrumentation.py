@@ -1,0 +1,186 @@
+"""Tracing and metrics for agents, plugged in from outside them.
+
+:class:`TracingObserver` is a :class:`~salesbus.agents.runtime.StepObserver`: an
+``invoke_agent <step>`` span around every step attempt, plus the step metrics.
+:class:`TracedProvider` wraps any :class:`~salesbus.agents.providers.Provider`
+in ``chat <model>`` spans. Wire both once::
+
+    telemetry = configure_telemetry(otlp_endpoint)
+    provider = TracedProvider(make_provider(...), telemetry)
+    runtime = AgentRuntime(bus, observers=[TracingObserver(telemetry)])
+
+Model calls are traced here and only here: the Anthropic provider turns the
+SDK's own tracing off, so no call is counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+from salesbus.bus import Event
+from salesbus.observability import (
+    AgentRecorder,
+    ChatRecorder,
+    Telemetry,
+    agent_span,
+    chat_span,
+    default_telemetry,
+)
+
+from .campaign import Campaign
+from .models import Analysis, Company, CompanyProfile
+from .providers.base import Draft, Provider
+from .runtime import OutcomeReporter
+from .status import StepFailed, StepSkipped, StepSucceeded
+from .usage import Usage, metered, record_usage
+from .website import WebPage
+
+__all__ = ["TracedProvider", "TracingObserver"]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _report_usage(recorder: AgentRecorder | ChatRecorder, usage: Usage) -> None:
+    """Put a salesbus :class:`Usage` on a span recorder (which knows nothing of agents)."""
+    if usage.calls:
+        recorder.record_usage(
+            uncached_input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            cost_usd=usage.cost_usd,
+            calls=usage.calls,
+        )
+
+
+class TracingObserver:
+    """Spans and metrics for every step attempt the agent runtime runs.
+
+    The ``invoke_agent`` span is current for the whole attempt, so the
+    attempt's model calls and fetches are its children. Its outcome sets the
+    attempt's usage, ``salesbus.step.outcome`` and, on failure, ERROR status,
+    the recorded exception, ``error.type`` (the error kind) and
+    ``salesbus.error.retryable``. Metrics: duration, attempts, retries
+    (attempts after the first) and the attempt's tokens and cost, by step.
+    """
+
+    def __init__(self, telemetry: Telemetry | None = None) -> None:
+        self.telemetry = telemetry or default_telemetry()
+
+    @contextmanager
+    def observe(self, step: str, event: Event, attempt: int) -> Iterator[OutcomeReporter]:
+        batch_id = getattr(event, "batch_id", None)
+        with agent_span(
+            step,
+            attempt=attempt,
+            workflow_id=event.correlation_id,
+            batch_id=batch_id if isinstance(batch_id, str) else None,
+            telemetry=self.telemetry,
+        ) as recorder:
+
+            def report(
+                outcome: StepSucceeded | StepSkipped | StepFailed, error: BaseException | None
+            ) -> None:
+                self._report(step, attempt, recorder, outcome, error)
+
+            yield report
+
+    def _report(
+        self,
+        step: str,
+        attempt: int,
+        recorder: AgentRecorder,
+        outcome: StepSucceeded | StepSkipped | StepFailed,
+        error: BaseException | None,
+    ) -> None:
+        _report_usage(recorder, outcome.usage)
+        if isinstance(outcome, StepFailed):
+            info = outcome.error
+            recorder.failed(
+                error, error_type=info.kind, retryable=info.retryable, message=info.message
+            )
+            kind = "failed"
+        elif isinstance(outcome, StepSkipped):
+            recorder.skipped(outcome.outcome)
+            kind = "skipped"
+        else:
+            recorder.succeeded()
+            kind = "succeeded"
+        metrics = self.telemetry.metrics
+        metrics.step_attempt(step, attempt, kind, outcome.duration_ms / 1000)
+        usage = outcome.usage
+        metrics.step_usage(step, usage.total_input_tokens, usage.output_tokens, usage.cost_usd)
+
+
+class TracedProvider:
+    """A provider whose every call is a ``chat <model>`` CLIENT span with its usage.
+
+    Each call is metered on its own (so the span shows that call's tokens and
+    cost, cache reads and writes counted as input) and its usage is then passed
+    on to the enclosing step's meter, so the step's total is unchanged. One
+    provider call is one span even when the provider made a repair round trip;
+    ``salesbus.llm.calls`` says how many model calls it took.
+    """
+
+    def __init__(self, inner: Provider, telemetry: Telemetry | None = None) -> None:
+        self.inner = inner
+        self.telemetry = telemetry or default_telemetry()
+        self.name = inner.name
+        self.model = inner.model
+
+    async def research(
+        self, company: Company, page: WebPage | None, campaign: Campaign
+    ) -> CompanyProfile:
+        return await self._traced("research", self.inner.research, company, page, campaign)
+
+    async def analyze(self, profile: CompanyProfile, campaign: Campaign) -> Analysis:
+        return await self._traced("analyze", self.inner.analyze, profile, campaign)
+
+    async def personalize(
+        self,
+        profile: CompanyProfile,
+        analysis: Analysis,
+        campaign: Campaign,
+        revision_notes: list[str] | None = None,
+    ) -> Draft:
+        return await self._traced(
+            "personalize", self.inner.personalize, profile, analysis, campaign, revision_notes
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def _traced(
+        self,
+        operation: str,
+        call: Callable[P, Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        with (
+            chat_span(self.name, self.model, operation=operation, telemetry=self.telemetry) as chat,
+            _metered_apart(chat),
+        ):
+            return await call(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"TracedProvider({self.inner!r})"
+
+
+@contextmanager
+def _metered_apart(chat: ChatRecorder) -> Iterator[None]:
+    """Meter the block alone, then hand its usage to the span and to the outer meter.
+
+    :func:`metered` scopes nest by shadowing: usage recorded inside reaches
+    only the innermost meter. Forwarding after the inner scope has closed puts
+    it back into the step's meter, failed calls included.
+    """
+    try:
+        with metered() as meter:
+            yield
+    finally:
+        record_usage(meter.total)
+        _report_usage(chat, meter.total)
