@@ -27,17 +27,19 @@ from salesbus.observability import (
     agent_span,
     chat_span,
     default_telemetry,
+    http_span,
 )
 
 from .campaign import Campaign
 from .models import Analysis, Company, CompanyProfile
 from .providers.base import Draft, Provider
+from .research import PageFetcher
 from .runtime import OutcomeReporter
 from .status import StepFailed, StepSkipped, StepSucceeded
 from .usage import Usage, metered, record_usage
-from .website import WebPage
+from .website import WebPage, normalize_url
 
-__all__ = ["TracedProvider", "TracingObserver"]
+__all__ = ["PageFetcher", "TracedFetcher", "TracedProvider", "TracingObserver"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -184,3 +186,21 @@ def _metered_apart(chat: ChatRecorder) -> Iterator[None]:
     finally:
         record_usage(meter.total)
         _report_usage(chat, meter.total)
+
+
+class TracedFetcher:
+    """Wraps a website fetcher so that every fetch is an HTTP CLIENT span.
+
+    One span per fetch (redirect hops included), under the research step's
+    span; a refusal, timeout or HTTP error marks it failed.
+    """
+
+    def __init__(self, inner: PageFetcher, telemetry: Telemetry | None = None) -> None:
+        self.inner = inner
+        self.telemetry = telemetry
+
+    async def fetch(self, url_or_domain: str) -> WebPage:
+        with http_span("GET", normalize_url(url_or_domain), telemetry=self.telemetry) as span:
+            page = await self.inner.fetch(url_or_domain)
+            span.response(page.status)
+            return page

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from .campaign import Campaign
 from .errors import WebsiteError
 from .events import CompanyResearched, CompanySubmitted
 from .providers.base import Provider
 from .runtime import Agent, Skip
-from .website import WebPage, WebsiteFetcher, site_url
+from .website import WebPage, site_url
 
-__all__ = ["ResearchAgent"]
+__all__ = ["PageFetcher", "ResearchAgent"]
 
 logger = logging.getLogger("salesbus.agents.research")
+
+
+class PageFetcher(Protocol):
+    """What research needs of a website fetcher (:class:`WebsiteFetcher`, or a traced one)."""
+
+    async def fetch(self, url_or_domain: str) -> WebPage: ...
 
 
 class ResearchAgent(Agent[CompanySubmitted, CompanyResearched]):
@@ -29,7 +36,7 @@ class ResearchAgent(Agent[CompanySubmitted, CompanyResearched]):
     produces = CompanyResearched
 
     def __init__(
-        self, provider: Provider, campaign: Campaign, fetcher: WebsiteFetcher | None = None
+        self, provider: Provider, campaign: Campaign, fetcher: PageFetcher | None = None
     ) -> None:
         self.provider = provider
         self.campaign = campaign

@@ -27,6 +27,7 @@ from salesbus.agents.leads import read_leads
 from salesbus.agents.models import Company
 from salesbus.agents.providers.factory import ProviderConfigError
 from salesbus.bus import decode_event
+from salesbus.observability import Telemetry, configure_logging, configure_telemetry
 
 from . import approval
 from .batch import PreparedBatch
@@ -34,9 +35,10 @@ from .engine import BatchProgress, Orchestrator
 from .export import export_batch
 from .metrics import batch_metrics
 from .progress import render_metrics, run_progress, state_line
-from .runner import RunSettings, Simulation, run_batch
+from .runner import Instrumentation, RunSettings, Simulation, run_batch
 from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING
 from .store import Statement, Store, StoreError, open_store
+from .telemetry import instrumentation_for
 
 app = typer.Typer(
     help="Research, analyse and draft outreach for B2B companies — durably, concurrently, traced.",
@@ -114,6 +116,12 @@ def run(
             help="Read company websites (default: with Claude yes, offline no).",
         ),
     ] = None,
+    otlp: Annotated[
+        str | None,
+        typer.Option(help="OTLP endpoint for traces and metrics (else OTEL_EXPORTER_OTLP_*)."),
+    ] = None,
+    log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "WARNING",
     allow_private_websites: Annotated[bool, typer.Option(hidden=True)] = False,
     simulate_latency: Annotated[float, typer.Option(hidden=True)] = 0.0,
     simulate_failures: Annotated[float, typer.Option(hidden=True)] = 0.0,
@@ -133,10 +141,30 @@ def run(
         allow_private_websites=allow_private_websites,
         simulation=Simulation(simulate_latency, simulate_failures, simulate_permanent_failures),
     )
+    _logging(log_level, log_format)
     campaign_loaded, companies, digest = _guard(lambda: _inputs(leads, campaign))
-    stopped = _run(partial(_run_leads, leads, companies, digest, campaign_loaded, db, settings))
+    with configure_telemetry(otlp_endpoint=otlp) as telemetry:
+        instrumentation = _instrumentation(telemetry)
+        stopped = _run(
+            partial(
+                _run_leads, leads, companies, digest, campaign_loaded, db, settings, instrumentation
+            )
+        )
     if stopped:
         raise typer.Exit(130)
+
+
+def _logging(level: str, fmt: str) -> None:
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter("choose text or json", param_hint="--log-format")
+    configure_logging(level.upper(), fmt)  # type: ignore[arg-type]
+
+
+def _instrumentation(telemetry: Telemetry) -> Instrumentation | None:
+    """Tracing and metrics only when something receives them: off costs nothing."""
+    if telemetry.tracing_enabled or telemetry.metrics_enabled:
+        return instrumentation_for(telemetry)
+    return None
 
 
 def _choice(llm: str) -> LlmChoice:
@@ -168,10 +196,13 @@ async def _run_leads(
     campaign: Campaign,
     db: Path,
     settings: RunSettings,
+    instrumentation: Instrumentation | None,
 ) -> bool:
     async with open_store(db) as store:
         stopped, prepared, progress = await _supervised(
-            store, settings, partial(_drive, companies, campaign, leads_path, digest)
+            store,
+            settings,
+            partial(_drive, companies, campaign, leads_path, digest, instrumentation),
         )
         _summary(prepared, progress, stopped, db)
         if stopped:
@@ -188,6 +219,7 @@ async def _drive(
     campaign: Campaign,
     leads_path: Path,
     digest: str,
+    instrumentation: Instrumentation | None,
     store: Store,
     settings: RunSettings,
     on_start: Any,
@@ -199,6 +231,7 @@ async def _drive(
         settings,
         leads_path=leads_path,
         leads_digest=digest,
+        instrumentation=instrumentation,
         on_start=on_start,
     )
 

@@ -21,6 +21,7 @@ from salesbus.agents.providers.base import Provider
 from salesbus.agents.providers.factory import ProviderChoice, make_provider
 from salesbus.agents.providers.limits import LimitedProvider
 from salesbus.agents.providers.simulated import SimulatedProvider
+from salesbus.agents.research import PageFetcher
 from salesbus.agents.runtime import StepObserver
 from salesbus.agents.website import FetchSettings, WebsiteFetcher
 from salesbus.bus import EventBus, Interceptor
@@ -73,7 +74,14 @@ class RunSettings:
         )
 
 
-def build_provider(settings: RunSettings) -> Provider:
+def build_provider(
+    settings: RunSettings, wrap: Callable[[Provider], Provider] | None = None
+) -> Provider:
+    """The configured provider, optionally wrapped (tracing), under the shared LLM limiter.
+
+    The wrapper goes inside the limiter so that a traced model call measures
+    the call, not the wait for a free slot.
+    """
     provider: Provider = make_provider(settings.llm, model=settings.model)
     if settings.simulation.active:
         provider = SimulatedProvider(
@@ -82,6 +90,8 @@ def build_provider(settings: RunSettings) -> Provider:
             failure_rate=settings.simulation.failure_rate,
             permanent_failure_rate=settings.simulation.permanent_failure_rate,
         )
+    if wrap is not None:
+        provider = wrap(provider)
     return LimitedProvider(
         provider,
         max_concurrent=settings.llm_concurrency,
@@ -97,6 +107,9 @@ class Instrumentation:
     observers: Sequence[StepObserver] = ()
     tracer: WorkflowTracer | None = None
     wrap_provider: Callable[[Provider], Provider] | None = None
+    wrap_fetcher: Callable[[PageFetcher], PageFetcher] | None = None
+    on_bus: Callable[[EventBus], None] | None = None
+    """Called with the run's bus before anything is published (metrics subscribe here)."""
 
 
 async def run_batch(
@@ -119,8 +132,9 @@ async def run_batch(
     admission: the CLI uses it to start its progress display and signal watcher.
     """
     instrumentation = instrumentation or Instrumentation()
-    provider = provider or build_provider(settings)
-    if instrumentation.wrap_provider is not None:
+    if provider is None:
+        provider = build_provider(settings, instrumentation.wrap_provider)
+    elif instrumentation.wrap_provider is not None:
         provider = instrumentation.wrap_provider(provider)
     if batch_id is None:
         prepared = await prepare_batch(
@@ -139,15 +153,19 @@ async def run_batch(
         fetch = provider.name != "offline"
     try:
         async with AsyncExitStack() as stack:
-            fetcher = None
+            fetcher: PageFetcher | None = None
             if fetch:
                 fetcher = await stack.enter_async_context(
                     WebsiteFetcher(FetchSettings(allow_private=settings.allow_private_websites))
                 )
+                if instrumentation.wrap_fetcher is not None:
+                    fetcher = instrumentation.wrap_fetcher(fetcher)
             spec = sales_pipeline(
                 provider, campaign, fetcher=fetcher, step_timeout=settings.step_timeout
             )
             async with EventBus(interceptors=instrumentation.interceptors) as bus:
+                if instrumentation.on_bus is not None:
+                    instrumentation.on_bus(bus)
                 orchestrator = Orchestrator(
                     bus,
                     store,

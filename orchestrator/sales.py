@@ -8,8 +8,7 @@ from salesbus.agents.events import CompanySubmitted, OutreachDrafted
 from salesbus.agents.models import Company, QualityDecision
 from salesbus.agents.personalization import PersonalizationAgent
 from salesbus.agents.providers.base import Provider
-from salesbus.agents.research import ResearchAgent
-from salesbus.agents.website import WebsiteFetcher
+from salesbus.agents.research import PageFetcher, ResearchAgent
 from salesbus.bus import Event
 
 from .pipeline import PipelineSpec, Step
@@ -21,7 +20,7 @@ def sales_pipeline(
     provider: Provider,
     campaign: Campaign,
     *,
-    fetcher: WebsiteFetcher | None = None,
+    fetcher: PageFetcher | None = None,
     step_timeout: float | None = 120.0,
 ) -> PipelineSpec:
     """The declaration the CLI and :class:`Pipeline` run."""

@@ -1,0 +1,65 @@
+"""Wiring observability into a run: traces per workflow, spans per step, metrics, from outside.
+
+:func:`instrumentation_for` turns a :class:`~salesbus.observability.Telemetry`
+handle into the :class:`~salesbus.orchestrator.runner.Instrumentation` a run
+takes — nothing in the agents or the orchestrator's engine knows about it.
+"""
+
+from __future__ import annotations
+
+from salesbus.agents.instrumentation import TracedFetcher, TracedProvider, TracingObserver
+from salesbus.agents.providers.base import Provider
+from salesbus.bus import EventBus
+from salesbus.observability import BusTracing, Telemetry, start_workflow_trace
+
+from .events import ApprovalRequested, WorkflowCompleted, WorkflowFailed
+from .runner import Instrumentation
+from .store import WorkflowRecord
+
+__all__ = ["OtelWorkflowTracer", "instrumentation_for"]
+
+
+class OtelWorkflowTracer:
+    """One trace per workflow; a resumed workflow continues the trace id it stored."""
+
+    def __init__(self, telemetry: Telemetry) -> None:
+        self.telemetry = telemetry
+
+    def begin(self, workflow: WorkflowRecord) -> tuple[str, str, dict[str, str]] | None:
+        self.telemetry.metrics.workflow_started()
+        stored = (
+            (workflow.trace_id, workflow.span_id)
+            if workflow.trace_id and workflow.span_id
+            else None
+        )
+        ref, carrier = start_workflow_trace(
+            workflow.id,
+            workflow.batch_id,
+            workflow.company.name,
+            stored,
+            telemetry=self.telemetry,
+        )
+        return None if ref is None else (ref.trace_id, ref.span_id, carrier)
+
+    def watch(self, bus: EventBus) -> None:
+        """Count workflow outcomes from the orchestrator's events."""
+        metrics = self.telemetry.metrics
+        bus.subscribe(WorkflowCompleted, lambda e: metrics.workflow_finished(e.outcome))
+        bus.subscribe(WorkflowFailed, lambda e: metrics.workflow_finished("failed"))
+        bus.subscribe(ApprovalRequested, lambda e: metrics.workflow_finished("awaiting_approval"))
+
+
+def instrumentation_for(telemetry: Telemetry) -> Instrumentation:
+    tracer = OtelWorkflowTracer(telemetry)
+
+    def wrap(provider: Provider) -> Provider:
+        return TracedProvider(provider, telemetry)
+
+    return Instrumentation(
+        interceptors=[BusTracing(telemetry)] if telemetry.tracing_enabled else [],
+        observers=[TracingObserver(telemetry)],
+        tracer=tracer,
+        wrap_provider=wrap,
+        wrap_fetcher=lambda fetcher: TracedFetcher(fetcher, telemetry),
+        on_bus=tracer.watch,
+    )
