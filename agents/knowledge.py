@@ -1586,16 +1586,30 @@ def _first_word(phrase: str) -> str:
 def mentions(text: str, phrase: str, *, match_case: bool = False) -> bool:
     """Whether ``phrase`` occurs in ``text`` as whole words ("ai" is not in "maintain")."""
     searchable = _searchable(text)
+    return _mentions_in(searchable, searchable.lower(), phrase, match_case)
+
+
+def _mentions_in(searchable: str, lowered: str, phrase: str, match_case: bool) -> bool:
     # A substring test rules most phrases out for a fraction of a regex search.
-    if _first_word(phrase) not in searchable.lower():
+    if _first_word(phrase) not in lowered:
         return False
     return _phrase_pattern(phrase, match_case).search(searchable) is not None
 
 
+@lru_cache(maxsize=1024)
+def _first_words(phrases: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(_first_word(phrase) for phrase in phrases if phrase.strip()))
+
+
 def mentions_any(text: str, phrases: Sequence[str]) -> bool:
     """Whether any of ``phrases`` occurs in ``text`` as whole words, ignoring case."""
-    pattern = _phrases_pattern(tuple(phrases))
-    return pattern is not None and pattern.search(_searchable(text)) is not None
+    key = tuple(phrases)
+    searchable = _searchable(text)
+    lowered = searchable.lower()
+    if not any(word in lowered for word in _first_words(key)):
+        return False
+    pattern = _phrases_pattern(key)
+    return pattern is not None and pattern.search(searchable) is not None
 
 
 def _first_position(text: str, lowered: str, phrase: str) -> int | None:
@@ -1636,11 +1650,13 @@ def _technology_spellings(technology: Technology) -> tuple[str, ...]:
 
 def technologies_in(text: str) -> list[Technology]:
     """Every known technology ``text`` names, in the order of :data:`TECHNOLOGIES`."""
+    searchable = _searchable(text)
+    lowered = searchable.lower()
     return [
         tech
         for tech in TECHNOLOGIES
         if any(
-            mentions(text, spelling, match_case=tech.match_case)
+            _mentions_in(searchable, lowered, spelling, tech.match_case)
             for spelling in _technology_spellings(tech)
         )
     ]

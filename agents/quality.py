@@ -106,8 +106,11 @@ def _first_word(phrase: str) -> str:
     return next((word for word in re.split(r"[\s-]+", phrase.strip()) if word), "").lower()
 
 
-def _mentions(text: str, phrase: str) -> bool:
-    if not phrase.strip() or _first_word(phrase) not in text.lower():
+def _mentions(text: str, phrase: str, lowered: str | None = None) -> bool:
+    """``lowered`` (``text.lower()``) may be passed in when testing many phrases."""
+    if not phrase.strip():
+        return False
+    if _first_word(phrase) not in (text.lower() if lowered is None else lowered):
         return False  # the phrase's first word must occur literally: skip the regex
     return _phrase_pattern(phrase).search(text) is not None
 
@@ -230,7 +233,8 @@ def _spam_phrases(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> 
     problems = []
     for index, message in enumerate(draft.messages):
         wording = _wording(message)
-        found = dict.fromkeys(p.strip().lower() for p in phrases if _mentions(wording, p))
+        lowered = wording.lower()
+        found = dict.fromkeys(p.strip().lower() for p in phrases if _mentions(wording, p, lowered))
         if found:
             quoted = ", ".join(f"'{phrase}'" for phrase in found)
             problems.append(f"{_label(index, message)} uses spam phrases: {quoted}")

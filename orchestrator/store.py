@@ -3,7 +3,11 @@
 Every write goes through one queue drained by one writer task: whatever is
 queued is applied in a single short ``BEGIN IMMEDIATE`` transaction, so a
 thousand workflows finishing steps at once cost a handful of commits, and no
-two writers of this process ever contend. Other processes (``salesbus approve``
+two writers of this process ever contend. The writer owns its own sqlite3
+connection and applies a whole group in one trip to a worker thread: a
+statement-by-statement dialogue through the event loop (aiosqlite's model,
+kept for reads) stalled for hundreds of milliseconds once the loop was busy
+with hundreds of workflows. Other processes (``salesbus approve``
 while a run is going) wait on ``busy_timeout`` instead of failing, so "database
 is locked" never reaches a user.
 
@@ -21,9 +25,11 @@ import json
 import logging
 import os
 import signal
+import sqlite3
+import tempfile
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -139,9 +145,10 @@ class _Write:
 class Store:
     """Batches, workflows, step attempts, decisions and the event log of one SQLite file."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, conn: aiosqlite.Connection, writer: sqlite3.Connection, path: str) -> None:
         self.path = path
         self._conn = conn
+        self._writer = writer
         self._queue: deque[_Write] = deque()
         self._wakeup = anyio.Event()
         self._closing = False
@@ -187,57 +194,53 @@ class Store:
                 self._queue.popleft() for _ in range(min(len(self._queue), MAX_WRITES_PER_COMMIT))
             ]
             with anyio.CancelScope(shield=True):
-                await self._apply(group)
+                error = await anyio.to_thread.run_sync(self._apply, group)
+            for write in group:
+                write.error = error
+                if write.done is not None:
+                    write.done.set()
 
-    async def _apply(self, group: list[_Write]) -> None:
-        conn = self._conn
-        error: BaseException | None = None
+    def _apply(self, group: list[_Write]) -> BaseException | None:
+        """One transaction for the whole group, in a worker thread; the error, if any."""
+        conn = self._writer
         try:
-            await conn.execute("BEGIN IMMEDIATE")
-            await self._execute_group(group)
+            conn.execute("BEGIN IMMEDIATE")
+            self._execute_group(group)
             self._maybe_die_mid_write()
-            await conn.execute("COMMIT")
-            self._commits += 1
+            conn.execute("COMMIT")
         except Exception as exc:
-            error = exc
             logger.exception("store write of %d operations failed", len(group))
-            await conn.execute("ROLLBACK")
-        for write in group:
-            write.error = error
-            if write.done is not None:
-                write.done.set()
+            conn.execute("ROLLBACK")
+            return exc
+        self._commits += 1
+        return None
 
-    async def _execute_group(self, group: list[_Write]) -> None:
-        """Execute in order; runs of one statement from unwaited writes go in one executemany.
-
-        The event log and attempt starts are most of the rows and nobody reads
-        their rowcounts, so each run of them costs one trip to the database
-        thread instead of one per row.
-        """
-        conn = self._conn
+    def _execute_group(self, group: list[_Write]) -> None:
+        """Execute in order; runs of one statement from unwaited writes go in one executemany."""
+        conn = self._writer
         run_sql: str | None = None
         run_params: list[Sequence[Any]] = []
 
-        async def flush_run() -> None:
+        def flush_run() -> None:
             if run_sql is not None and run_params:
-                await conn.executemany(run_sql, run_params)
+                conn.executemany(run_sql, run_params)
                 self.rows_written += len(run_params)
 
         for write in group:
             if write.done is None:
                 for sql, params in write.statements:
                     if sql != run_sql:
-                        await flush_run()
+                        flush_run()
                         run_sql, run_params = sql, []
                     run_params.append(params)
                 continue
-            await flush_run()
+            flush_run()
             run_sql, run_params = None, []
             for sql, params in write.statements:
-                cursor = await conn.execute(sql, params)
-                write.rowcounts.append(cursor.rowcount)
-                self.rows_written += max(cursor.rowcount, 0)
-        await flush_run()
+                rowcount = conn.execute(sql, params).rowcount
+                write.rowcounts.append(rowcount)
+                self.rows_written += max(rowcount, 0)
+        flush_run()
 
     def _maybe_die_mid_write(self) -> None:
         if self._kill_in_write and self._commits + 1 >= self._kill_in_write:
@@ -636,45 +639,62 @@ def _attempt(row: aiosqlite.Row) -> AttemptRecord:
     )
 
 
-async def _prepare(conn: aiosqlite.Connection) -> None:
-    conn.row_factory = aiosqlite.Row
-    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA journal_mode = WAL")
+def _writer_connection(location: str) -> sqlite3.Connection:
+    """The one writing connection: autocommit mode (we issue BEGIN), WAL, migrated.
+
+    Used from one worker thread at a time (the writer task waits for each
+    group), hence ``check_same_thread=False``.
+    """
+    conn = sqlite3.connect(location, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
     # In WAL mode NORMAL loses nothing when the *process* dies (SIGKILL included);
     # only a power cut can drop the last commits.
-    await conn.execute("PRAGMA synchronous = NORMAL")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    (version,) = next(iter(await conn.execute_fetchall("PRAGMA user_version")))
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
     if version > SCHEMA_VERSION:
+        conn.close()
         raise StoreError(
             f"the database is at schema {version}, newer than this salesbus ({SCHEMA_VERSION})"
         )
     for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
-        await conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")
         for statement in statements:
-            await conn.execute(statement)
-        await conn.execute(f"PRAGMA user_version = {number}")
-        await conn.execute("COMMIT")
+            conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number}")
+        conn.execute("COMMIT")
         logger.info("store migrated to schema %d", number)
+    return conn
 
 
 @asynccontextmanager
 async def open_store(path: str | Path = "salesbus.db") -> AsyncIterator[Store]:
-    """Open (creating and migrating if needed) the store; writes are flushed on exit."""
-    location = str(path)
-    if location != ":memory:":
+    """Open (creating and migrating if needed) the store; writes are flushed on exit.
+
+    ``":memory:"`` keeps the database in a temporary file removed on exit (the
+    reader and the writer need to share it, which an in-memory database cannot).
+    """
+    with ExitStack() as cleanup:
+        location = str(path)
+        if location == ":memory:":
+            scratch = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="salesbus-"))
+            location = str(Path(scratch) / "salesbus.db")
         Path(location).parent.mkdir(parents=True, exist_ok=True)
-    async with aiosqlite.connect(location, isolation_level=None) as conn:
-        await _prepare(conn)
-        store = Store(conn, location)
-        # Entered by hand so that an exception from the caller's block propagates
-        # as itself rather than wrapped in an exception group by the task group.
-        writer = anyio.create_task_group()
-        await writer.__aenter__()
-        writer.start_soon(store._write_forever)
-        try:
-            yield store
-        finally:
-            store._closing = True
-            store._wakeup.set()
-            await writer.__aexit__(None, None, None)
+        writer_conn = await anyio.to_thread.run_sync(_writer_connection, location)
+        cleanup.callback(writer_conn.close)
+        async with aiosqlite.connect(location, isolation_level=None) as conn:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            store = Store(conn, writer_conn, location)
+            # Entered by hand so that an exception from the caller's block propagates
+            # as itself rather than wrapped in an exception group by the task group.
+            writer = anyio.create_task_group()
+            await writer.__aenter__()
+            writer.start_soon(store._write_forever)
+            try:
+                yield store
+            finally:
+                store._closing = True
+                store._wakeup.set()
+                await writer.__aexit__(None, None, None)

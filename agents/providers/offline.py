@@ -13,6 +13,7 @@ written by rules, not by a language model.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -717,7 +718,17 @@ def _is_clean(text: str, flagged: Sequence[str]) -> bool:
 
 
 def _value_propositions(campaign: Campaign, flagged: Sequence[str]) -> list[str]:
-    return [vp for vp in campaign.seller.value_propositions if _is_clean(vp, flagged)]
+    return list(
+        _clean_value_propositions(tuple(campaign.seller.value_propositions), tuple(flagged))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _clean_value_propositions(
+    value_propositions: tuple[str, ...], flagged: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Computed once per campaign, not once per message of every company."""
+    return tuple(vp for vp in value_propositions if _is_clean(vp, flagged))
 
 
 def _best_value_proposition(
