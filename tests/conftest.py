@@ -1,10 +1,32 @@
-"""Every async test runs on asyncio and on trio, through anyio's pytest plugin."""
+"""Every async test runs on asyncio and on trio, through anyio's pytest plugin.
+
+``receiver`` and ``telemetry`` give a test a loopback OTLP receiver and a
+private telemetry handle exporting to it (global OpenTelemetry providers can be
+set once per process, so no in-process test sets them).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+
+from salesbus.observability import Telemetry, configure_telemetry
+from tests.fakes.otlp import OtlpReceiver
 
 
 @pytest.fixture(params=["asyncio", "trio"])
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
+
+
+@pytest.fixture
+def receiver() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as running:
+        yield running
+
+
+@pytest.fixture
+def telemetry(receiver: OtlpReceiver) -> Iterator[Telemetry]:
+    with configure_telemetry(otlp_endpoint=receiver.url, private=True) as handle:
+        yield handle

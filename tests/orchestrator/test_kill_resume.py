@@ -28,28 +28,18 @@ def many_leads() -> str:
     return "\n".join(rows) + "\n"
 
 
-def start_run(tmp: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def start_run(
+    tmp: Path, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
+    """``salesbus run`` of 40 companies in a real process, slow enough to kill mid-way."""
     campaign, leads = write_inputs(tmp, leads=many_leads())
-    env = {**os.environ, **(extra_env or {})}
-    env.pop("ANTHROPIC_API_KEY", None)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ANTHROPIC_"))}
+    env.update(extra_env or {})
     command = [
-        sys.executable,
-        "-m",
-        "salesbus.orchestrator.cli",
-        "run",
-        str(leads),
-        "--campaign",
-        str(campaign),
-        "--db",
-        str(tmp / "s.db"),
-        "--llm",
-        "offline",
-        "--concurrency",
-        "8",
-        "--simulate-latency",
-        "0.04",
-        "--retry-base",
-        "0.001",
+        *(sys.executable, "-m", "salesbus.orchestrator.cli", "run", str(leads)),
+        *("--campaign", str(campaign), "--db", str(tmp / "s.db"), "--llm", "offline"),
+        *("--concurrency", "8", "--simulate-latency", "0.04", "--retry-base", "0.001"),
+        *extra_args,
     ]
     return subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp
@@ -107,8 +97,8 @@ def assert_finished_exactly_once(db: Path) -> None:
         assert drafts == completed
 
 
-def finish(tmp: Path) -> None:
-    rerun = start_run(tmp)
+def finish(tmp: Path, extra_env: dict[str, str] | None = None, *extra_args: str) -> None:
+    rerun = start_run(tmp, extra_env, extra_args)
     _, stderr = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, stderr.decode()
     assert b"resumed" in stderr

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
+import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,15 +17,14 @@ from salesbus.agents.providers.base import Draft, Provider
 from salesbus.agents.providers.offline import OfflineProvider
 from salesbus.agents.usage import Usage, record_usage
 from salesbus.agents.website import WebPage
-from salesbus.observability import Telemetry, configure_telemetry
+from salesbus.observability import Telemetry
 from salesbus.orchestrator.runner import RunSettings, run_batch
 from salesbus.orchestrator.store import open_store
 from salesbus.orchestrator.telemetry import instrumentation_for
 from tests.fakes.otlp import OtlpReceiver, ReceivedSpan
 
-from .cli_support import write_inputs
 from .helpers import a_campaign
-from .test_kill_resume import many_leads, wait_for_attempts
+from .test_kill_resume import finish, start_run, wait_for_attempts
 
 pytestmark = pytest.mark.anyio
 
@@ -77,18 +73,6 @@ class MeteredOffline:
     def _count(self) -> None:
         self.calls += 1
         record_usage(CALL)
-
-
-@pytest.fixture
-def receiver() -> Iterator[OtlpReceiver]:
-    with OtlpReceiver() as running:
-        yield running
-
-
-@pytest.fixture
-def telemetry(receiver: OtlpReceiver) -> Iterator[Telemetry]:
-    with configure_telemetry(otlp_endpoint=receiver.url, private=True) as handle:
-        yield handle
 
 
 COMPANIES = [
@@ -189,39 +173,14 @@ async def test_each_company_is_one_trace_with_steps_hops_and_model_calls(
 def test_a_killed_and_resumed_batch_keeps_one_trace_id_per_company(
     tmp_path: Path, receiver: OtlpReceiver
 ) -> None:
-    campaign, leads = write_inputs(tmp_path, leads=many_leads())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    env.pop("ANTHROPIC_API_KEY", None)
-    env["OTEL_BSP_SCHEDULE_DELAY"] = "50"
-    command = [
-        sys.executable,
-        "-m",
-        "salesbus.orchestrator.cli",
-        "run",
-        str(leads),
-        "--campaign",
-        str(campaign),
-        "--db",
-        str(tmp_path / "s.db"),
-        "--llm",
-        "offline",
-        "--concurrency",
-        "8",
-        "--simulate-latency",
-        "0.04",
-        "--otlp",
-        receiver.url,
-    ]
-    first = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    otel = {"OTEL_BSP_SCHEDULE_DELAY": "50"}
+    first = start_run(tmp_path, otel, ("--otlp", receiver.url))
     try:
         wait_for_attempts(tmp_path / "s.db", 30)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-    second = subprocess.run(command, env=env, capture_output=True, timeout=120, check=False)
-    assert second.returncode == 0, second.stderr.decode()
-
-    import sqlite3
+    finish(tmp_path, otel, "--otlp", receiver.url)
 
     with sqlite3.connect(tmp_path / "s.db") as conn:
         stored = dict(conn.execute("SELECT id, trace_id FROM workflows").fetchall())
