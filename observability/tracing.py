@@ -16,11 +16,12 @@ no attributes are computed and :class:`BusTracing` passes events on untouched.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import (
@@ -170,12 +171,36 @@ class BusTracing(Interceptor):
     """
 
     def __init__(
-        self, telemetry: Telemetry | None = None, *, system: str = sc.MESSAGING_SYSTEM_SALESBUS
+        self,
+        telemetry: Telemetry | None = None,
+        *,
+        system: str = sc.MESSAGING_SYSTEM_SALESBUS,
+        events: Callable[[type[Event]], bool] | None = None,
+        consumers: Callable[[Subscription[Event]], bool] | None = None,
     ) -> None:
+        """``events`` and ``consumers`` choose which hops get spans (default: all).
+
+        A runtime's own bookkeeping (status events, an event log) can be left
+        out: an SDK span costs tens of microseconds, many times a bus hop, and
+        those spans say nothing the step spans do not.
+        """
         self._tracer = (telemetry or default_telemetry()).tracer
         self.system = system
+        self._events = events
+        self._consumers = consumers
+        self._traced_types: dict[type[Event], bool] = {}
+
+    def _traces(self, event_type: type[Event]) -> bool:
+        traced = self._traced_types.get(event_type)
+        if traced is None:
+            traced = self._events is None or self._events(event_type)
+            self._traced_types[event_type] = traced
+        return traced
 
     async def publish_scope(self, call_next: PublishNext, event: Event) -> None:
+        if not self._traces(type(event)):
+            await call_next(event)
+            return
         name = type(event).type_name
         span = self._tracer.start_span(
             sc.send_span_name(name), context=event_parent_context(event), kind=SpanKind.PRODUCER
@@ -184,18 +209,24 @@ class BusTracing(Interceptor):
             await call_next(event)
             return
         span.set_attributes(self._attributes(event, name, sc.OPERATION_SEND))
-        with trace.use_span(
-            span, end_on_exit=True, record_exception=False, set_status_on_exception=False
-        ):
-            try:
-                await call_next(event.model_copy(update={"trace_context": inject_context()}))
-            except Exception as exc:
-                record_error(span, exc)
-                raise
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            await call_next(event.model_copy(update={"trace_context": inject_context()}))
+        except Exception as exc:
+            record_error(span, exc)
+            raise
+        finally:
+            otel_context.detach(token)
+            span.end()
 
     async def consume_scope(
         self, call_next: ConsumeNext, event: Event, subscription: Subscription[Event]
     ) -> None:
+        if not self._traces(type(event)) or (
+            self._consumers is not None and not self._consumers(subscription)
+        ):
+            await call_next(event)
+            return
         name = type(event).type_name
         span = self._tracer.start_span(
             sc.process_span_name(name), context=event_parent_context(event), kind=SpanKind.CONSUMER
@@ -209,14 +240,15 @@ class BusTracing(Interceptor):
             span.set_attributes(attributes)
         # A valid but non-recording span (an unsampled trace) is still made
         # current, so the handler's own spans inherit the sampling decision.
-        with trace.use_span(
-            span, end_on_exit=True, record_exception=False, set_status_on_exception=False
-        ):
-            try:
-                await call_next(event)
-            except Exception as exc:
-                record_error(span, exc)
-                raise
+        token = otel_context.attach(trace.set_span_in_context(span))
+        try:
+            await call_next(event)
+        except Exception as exc:
+            record_error(span, exc)
+            raise
+        finally:
+            otel_context.detach(token)
+            span.end()
 
     def _attributes(self, event: Event, name: str, operation: str) -> dict[str, Any]:
         attributes: dict[str, Any] = {

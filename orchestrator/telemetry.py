@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from salesbus.agents.instrumentation import TracedFetcher, TracedProvider, TracingObserver
 from salesbus.agents.providers.base import Provider
+from salesbus.agents.status import StepEvent
 from salesbus.bus import EventBus
 from salesbus.observability import BusTracing, Telemetry, start_workflow_trace
 
@@ -44,9 +45,12 @@ class OtelWorkflowTracer:
     def watch(self, bus: EventBus) -> None:
         """Count workflow outcomes from the orchestrator's events."""
         metrics = self.telemetry.metrics
-        bus.subscribe(WorkflowCompleted, lambda e: metrics.workflow_finished(e.outcome))
-        bus.subscribe(WorkflowFailed, lambda e: metrics.workflow_finished("failed"))
-        bus.subscribe(ApprovalRequested, lambda e: metrics.workflow_finished("awaiting_approval"))
+        name = "orchestrator:metrics"
+        bus.subscribe(WorkflowCompleted, lambda e: metrics.workflow_finished(e.outcome), name=name)
+        bus.subscribe(WorkflowFailed, lambda e: metrics.workflow_finished("failed"), name=name)
+        bus.subscribe(
+            ApprovalRequested, lambda e: metrics.workflow_finished("awaiting_approval"), name=name
+        )
 
 
 def instrumentation_for(telemetry: Telemetry) -> Instrumentation:
@@ -55,8 +59,15 @@ def instrumentation_for(telemetry: Telemetry) -> Instrumentation:
     def wrap(provider: Provider) -> Provider:
         return TracedProvider(provider, telemetry)
 
+    # Status events and the orchestrator's own subscribers (store, event log,
+    # metrics) are bookkeeping: the step spans already tell that story.
+    bus_tracing = BusTracing(
+        telemetry,
+        events=lambda event_type: not issubclass(event_type, StepEvent),
+        consumers=lambda subscription: not subscription.name.startswith("orchestrator:"),
+    )
     return Instrumentation(
-        interceptors=[BusTracing(telemetry)] if telemetry.tracing_enabled else [],
+        interceptors=[bus_tracing] if telemetry.tracing_enabled else [],
         observers=[TracingObserver(telemetry)],
         tracer=tracer,
         wrap_provider=wrap,

@@ -211,3 +211,26 @@ async def test_with_tracing_off_a_carried_context_still_reaches_the_handler() ->
     from opentelemetry import trace
 
     assert context == trace.get_current_span(expected).get_span_context()
+
+
+async def test_hops_a_runtime_marks_as_bookkeeping_get_no_spans(
+    telemetry: Telemetry, receiver: OtlpReceiver
+) -> None:
+    tracing = BusTracing(
+        telemetry,
+        events=lambda event_type: event_type is not Packed,
+        consumers=lambda subscription: not subscription.name.startswith("internal:"),
+    )
+    async with EventBus(interceptors=[tracing]) as bus:
+        bus.subscribe(Ordered, lambda e: None, name="packer")
+        bus.subscribe(Ordered, lambda e: None, name="internal:log")
+        bus.subscribe(Packed, lambda e: None, name="shipper")
+        await bus.publish(Ordered())
+        await bus.publish(Packed())
+    telemetry.force_flush()
+
+    assert sorted(receiver.span_names()) == ["process tests.obs.Ordered", "send tests.obs.Ordered"]
+    assert (
+        receiver.span("process tests.obs.Ordered").attributes["messaging.consumer.group.name"]
+        == "packer"
+    )
