@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from pydantic import BaseModel
+
 from .campaign import Campaign
 from .errors import InvalidOutputError
 from .events import AnalysisReady, CompanyResearched
+from .models import Analysis
 from .providers.base import Provider
 from .runtime import Agent
 
@@ -28,11 +33,11 @@ class AnalysisAgent(Agent[CompanyResearched, AnalysisReady]):
 
     async def handle(self, event: CompanyResearched) -> AnalysisReady:
         analysis = await self.provider.analyze(event.profile, self.campaign)
-        _check_citations(analysis.model_dump(), event.profile.fact_ids())
+        _check_citations(analysis, event.profile.fact_ids())
         return event.follow(AnalysisReady, profile=event.profile, analysis=analysis)
 
 
-def _check_citations(analysis: object, known: set[str]) -> None:
+def _check_citations(analysis: Analysis, known: set[str]) -> None:
     """Refuse an analysis that cites facts the profile does not have.
 
     Providers are asked to cite only known ids; this is the guarantee, whatever
@@ -43,13 +48,14 @@ def _check_citations(analysis: object, known: set[str]) -> None:
         raise InvalidOutputError(f"analysis cites unknown fact ids: {', '.join(unknown)}")
 
 
-def _cited_ids(node: object) -> list[str]:
-    if isinstance(node, dict):
-        found = [str(i) for i in node.get("fact_ids", [])]
-        for key, value in node.items():
-            if key != "fact_ids":
-                found.extend(_cited_ids(value))
-        return found
-    if isinstance(node, list):
-        return [i for item in node for i in _cited_ids(item)]
-    return []
+def _cited_ids(node: object) -> Iterator[str]:
+    """Every ``fact_ids`` entry anywhere in a model tree (walked, not dumped to dicts)."""
+    if isinstance(node, BaseModel):
+        for name, value in node:
+            if name == "fact_ids":
+                yield from value
+            else:
+                yield from _cited_ids(value)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _cited_ids(item)

@@ -14,8 +14,9 @@ is locked" never reaches a user.
 Size policy for payloads: a step's *output* is kept whole — it is the next
 step's input after a restart and what ``export`` reads; a step's *input* is kept
 up to :data:`INPUT_LIMIT` characters (it is always the previous step's output,
-kept whole there); an event-log body over :data:`EVENT_BODY_LIMIT` characters
-is replaced by a stub naming its type and size. ``prune`` drops the inputs, the
+kept whole there); the event log names an event's payload fields instead of
+copying them, and a body still over :data:`EVENT_BODY_LIMIT` characters is
+replaced by a stub naming its type and size. ``prune`` drops the inputs, the
 event-log bodies and the intermediate outputs of a finished batch.
 """
 
@@ -37,6 +38,7 @@ from typing import Any
 
 import aiosqlite
 import anyio
+from pydantic import BaseModel
 
 from salesbus.agents.models import Company
 from salesbus.bus import Event, encode_event
@@ -130,6 +132,27 @@ class AttemptRecord:
 
 
 Statement = tuple[str, Sequence[Any]]
+
+
+class _Encoded:
+    """An event bound as a statement parameter, serialised only when the writer binds it.
+
+    sqlite3 asks a parameter to ``__conform__`` itself at execution time, in
+    the writer's thread: a burst of step completions then queues events that
+    exist anyway, not a second copy of each as a large JSON string.
+    """
+
+    __slots__ = ("event", "limit")
+
+    def __init__(self, event: Event, limit: int | None = None) -> None:
+        self.event = event
+        self.limit = limit
+
+    def __conform__(self, protocol: object) -> str:
+        body = encode_event(self.event).decode()
+        if self.limit is not None and len(body) > self.limit:
+            return json.dumps({"truncated": True, "size": len(body), "head": body[:1024]})
+        return body
 
 
 class _Write:
@@ -394,14 +417,18 @@ class Store:
     def attempt_started(
         self, workflow_id: str, step: str, attempt: int, input_event: Event
     ) -> Statement:
-        body = encode_event(input_event).decode()
-        if len(body) > INPUT_LIMIT:
-            body = json.dumps({"truncated": True, "size": len(body), "head": body[:1024]})
         return (
             "INSERT INTO step_attempts (workflow_id, step, attempt, status, started_at,"
             " input_event_id, input_json) VALUES (?, ?, ?, 'running', ?, ?, ?)"
             " ON CONFLICT (workflow_id, step, attempt) DO NOTHING",
-            (workflow_id, step, attempt, now(), input_event.event_id, body),
+            (
+                workflow_id,
+                step,
+                attempt,
+                now(),
+                input_event.event_id,
+                _Encoded(input_event, INPUT_LIMIT),
+            ),
         )
 
     def attempt_finished(
@@ -448,7 +475,7 @@ class Store:
                 error.get("message"),
                 None if not error else int(bool(error.get("retryable"))),
                 error.get("retry_after"),
-                encode_event(output).decode() if output is not None else None,
+                _Encoded(output) if output is not None else None,
                 usage.get("calls", 0),
                 usage.get("input_tokens", 0),
                 usage.get("output_tokens", 0),
@@ -523,8 +550,21 @@ class Store:
     # -- event log -----------------------------------------------------------------
 
     def log_event(self, event: Event) -> None:
-        """Append to the event log with the next group commit (never waits)."""
-        body = encode_event(event).decode()
+        """Append to the event log with the next group commit (never waits).
+
+        Payload fields (nested models: a profile, an analysis, a step's output)
+        are named, not copied: they are stored whole once, as step outputs, and
+        serialising them again for every hop cost memory and time at every
+        completion.
+        """
+        payloads = {name for name, value in event if isinstance(value, BaseModel)}
+        record = {
+            "type": type(event).type_name,
+            "data": event.model_dump(mode="json", exclude=payloads),
+        }
+        if payloads:
+            record["payload_fields"] = sorted(payloads)
+        body = json.dumps(record)
         if len(body) > EVENT_BODY_LIMIT:
             body = json.dumps({"type": type(event).type_name, "omitted_size": len(body)})
         self.enqueue(
