@@ -68,6 +68,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pipeline_makespan import companies  # the same synthetic leads as the makespan run
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
     from opentelemetry.sdk.trace.export import SpanExportResult
@@ -240,25 +242,6 @@ async def time_bus(events: Sequence[Any], interceptors: Sequence[Interceptor]) -
     if sink.count != len(events) or sink.seq_sum != expected_sum:
         raise RuntimeError(f"handled {sink.count} of {len(events)} events (sum {sink.seq_sum})")
     return {"seconds": seconds, "cpu_s": cpu, "handled": sink.count}
-
-
-def companies(n: int) -> list[Any]:
-    """``n`` synthetic leads, varied enough that the rules provider takes several paths."""
-    from salesbus.agents.models import Company, Contact
-
-    industries = ["SaaS", "Fintech", "Software", "Logistics", "Healthcare"]
-    return [
-        Company(
-            name=f"Bench Company {i:05}",
-            domain=f"bench{i:05}.example",
-            industry=industries[i % len(industries)],
-            employees=60 + (i * 37) % 4000,
-            country="United States",
-            description=f"Platform {i} growing its revenue team; migrating off legacy tools",
-            contact=Contact(name=f"Alex Doe {i}", title="VP Sales"),
-        )
-        for i in range(n)
-    ]
 
 
 async def time_pipeline(

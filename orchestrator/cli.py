@@ -54,6 +54,8 @@ DbOption = Annotated[
     Path,
     typer.Option("--db", envvar="SALESBUS_DB", help="SQLite file holding batches and results."),
 ]
+WorkflowArg = Annotated[str, typer.Argument(help="Workflow id or prefix.")]
+NoteOption = Annotated[str | None, typer.Option(help="Why, for the record.")]
 LlmChoice = Literal["auto", "offline", "anthropic"]
 GRACE_SECONDS = 30.0
 
@@ -333,7 +335,7 @@ def status(
 
 @app.command()
 def show(
-    workflow: Annotated[str, typer.Argument(help="Workflow id or prefix.")],
+    workflow: WorkflowArg,
     db: DbOption = Path("salesbus.db"),
     jaeger: Annotated[
         str, typer.Option(envvar="SALESBUS_JAEGER_URL", help="Jaeger UI base URL.")
@@ -418,8 +420,8 @@ def metrics(
 
 @app.command()
 def approve(
-    workflow: Annotated[str, typer.Argument(help="Workflow id or prefix.")],
-    note: Annotated[str | None, typer.Option(help="Why, for the record.")] = None,
+    workflow: WorkflowArg,
+    note: NoteOption = None,
     db: DbOption = Path("salesbus.db"),
 ) -> None:
     """Approve a draft awaiting approval: the workflow completes."""
@@ -428,8 +430,8 @@ def approve(
 
 @app.command()
 def reject(
-    workflow: Annotated[str, typer.Argument(help="Workflow id or prefix.")],
-    note: Annotated[str | None, typer.Option(help="Why, for the record.")] = None,
+    workflow: WorkflowArg,
+    note: NoteOption = None,
     db: DbOption = Path("salesbus.db"),
 ) -> None:
     """Reject a draft awaiting approval: the workflow ends rejected."""
@@ -438,12 +440,12 @@ def reject(
 
 @app.command()
 def edit(
-    workflow: Annotated[str, typer.Argument(help="Workflow id or prefix.")],
+    workflow: WorkflowArg,
     subject: Annotated[str | None, typer.Option(help="New subject of the first email.")] = None,
     body: Annotated[str | None, typer.Option(help="New body of the first email.")] = None,
     body_file: Annotated[Path | None, typer.Option(help="Read the new body from a file.")] = None,
     linkedin_note: Annotated[str | None, typer.Option(help="New LinkedIn note.")] = None,
-    note: Annotated[str | None, typer.Option(help="Why, for the record.")] = None,
+    note: NoteOption = None,
     db: DbOption = Path("salesbus.db"),
 ) -> None:
     """Edit a draft awaiting approval; the edit is re-checked and, if it passes, completes it."""
