@@ -12,10 +12,10 @@ while a run is going) wait on ``busy_timeout`` instead of failing, so "database
 is locked" never reaches a user.
 
 Size policy for payloads: a step's *output* is kept whole — it is the next
-step's input after a restart and what ``export`` reads; a step's *input* is kept
-up to :data:`INPUT_LIMIT` characters (it is always the previous step's output,
-kept whole there); the event log names an event's payload fields instead of
-copying them, and a body still over :data:`EVENT_BODY_LIMIT` characters is
+step's input after a restart and what ``export`` reads; a step's *input* and an
+event-log entry keep the event without its payload fields (they name them:
+the payloads are the workflow's company or the previous step's output, stored
+whole once); a log body still over :data:`EVENT_BODY_LIMIT` characters is
 replaced by a stub naming its type and size. ``prune`` drops the inputs, the
 event-log bodies and the intermediate outputs of a finished batch.
 """
@@ -48,7 +48,6 @@ from .states import PENDING, TERMINAL_STATES
 
 __all__ = [
     "EVENT_BODY_LIMIT",
-    "INPUT_LIMIT",
     "AttemptRecord",
     "BatchRecord",
     "Store",
@@ -59,7 +58,6 @@ __all__ = [
 
 logger = logging.getLogger("salesbus.store")
 
-INPUT_LIMIT = 16_384
 EVENT_BODY_LIMIT = 4_096
 BUSY_TIMEOUT_MS = 30_000
 MAX_WRITES_PER_COMMIT = 2_000
@@ -134,6 +132,22 @@ class AttemptRecord:
 Statement = tuple[str, Sequence[Any]]
 
 
+def compact_event_json(event: Event) -> str:
+    """An event as JSON with its payload fields named instead of copied.
+
+    Payloads (nested models: a company, a profile, an analysis, a step's
+    output) are stored whole once — as the workflow's company or a step's
+    output — so a step input or an event-log entry keeps the event's identity,
+    links and small fields, and the names of the payloads it carried.
+    """
+    payloads = {name for name, value in event if isinstance(value, BaseModel)}
+    data = event.__pydantic_serializer__.to_json(event, exclude=payloads).decode()
+    return (
+        f'{{"type":{json.dumps(type(event).type_name)},"data":{data},'
+        f'"payload_fields":{json.dumps(sorted(payloads))}}}'
+    )
+
+
 class _Encoded:
     """An event bound as a statement parameter, serialised only when the writer binds it.
 
@@ -142,17 +156,13 @@ class _Encoded:
     exist anyway, not a second copy of each as a large JSON string.
     """
 
-    __slots__ = ("event", "limit")
+    __slots__ = ("event",)
 
-    def __init__(self, event: Event, limit: int | None = None) -> None:
+    def __init__(self, event: Event) -> None:
         self.event = event
-        self.limit = limit
 
     def __conform__(self, protocol: object) -> str:
-        body = encode_event(self.event).decode()
-        if self.limit is not None and len(body) > self.limit:
-            return json.dumps({"truncated": True, "size": len(body), "head": body[:1024]})
-        return body
+        return encode_event(self.event).decode()
 
 
 class _Write:
@@ -427,7 +437,7 @@ class Store:
                 attempt,
                 now(),
                 input_event.event_id,
-                _Encoded(input_event, INPUT_LIMIT),
+                compact_event_json(input_event),
             ),
         )
 
@@ -550,21 +560,8 @@ class Store:
     # -- event log -----------------------------------------------------------------
 
     def log_event(self, event: Event) -> None:
-        """Append to the event log with the next group commit (never waits).
-
-        Payload fields (nested models: a profile, an analysis, a step's output)
-        are named, not copied: they are stored whole once, as step outputs, and
-        serialising them again for every hop cost memory and time at every
-        completion.
-        """
-        payloads = {name for name, value in event if isinstance(value, BaseModel)}
-        record = {
-            "type": type(event).type_name,
-            "data": event.model_dump(mode="json", exclude=payloads),
-        }
-        if payloads:
-            record["payload_fields"] = sorted(payloads)
-        body = json.dumps(record)
+        """Append to the event log with the next group commit (never waits)."""
+        body = compact_event_json(event)
         if len(body) > EVENT_BODY_LIMIT:
             body = json.dumps({"type": type(event).type_name, "omitted_size": len(body)})
         self.enqueue(
