@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import CampaignError
-from .models import Channel, Company, Tier
+from .models import Channel, Company, Tier, domain_of
 
 __all__ = [
     "ApprovalPolicy",
@@ -124,8 +124,8 @@ class DoNotContact(_Section):
         """Why ``company`` must not be contacted, or ``None``."""
         domains = {d.strip().lower().removeprefix("www.") for d in self.domains}
         emails = {e.strip().lower() for e in self.emails}
-        for candidate in (company.domain, _host(company.website)):
-            if candidate and candidate.lower().removeprefix("www.") in domains:
+        for candidate in (domain_of(company.domain), domain_of(company.website)):
+            if candidate and candidate in domains:
                 return f"domain {candidate} is on the do-not-contact list"
         email = company.contact.email if company.contact else None
         if email:
@@ -134,13 +134,6 @@ class DoNotContact(_Section):
             if email.rsplit("@", 1)[-1].lower() in domains:
                 return "the contact's email domain is on the do-not-contact list"
         return None
-
-
-def _host(url: str | None) -> str | None:
-    if not url:
-        return None
-    rest = url.split("://", 1)[-1]
-    return rest.split("/", 1)[0].split(":", 1)[0] or None
 
 
 class Campaign(_Section):

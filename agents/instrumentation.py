@@ -32,7 +32,7 @@ from salesbus.observability import (
 
 from .campaign import Campaign
 from .models import Analysis, Company, CompanyProfile
-from .providers.base import Draft, Provider
+from .providers.base import Draft, Provider, ProviderWrapper
 from .research import PageFetcher
 from .runtime import OutcomeReporter
 from .status import StepFailed, StepSkipped, StepSucceeded
@@ -117,7 +117,7 @@ class TracingObserver:
         metrics.step_usage(step, usage.total_input_tokens, usage.output_tokens, usage.cost_usd)
 
 
-class TracedProvider:
+class TracedProvider(ProviderWrapper):
     """A provider whose every call is a ``chat <model>`` CLIENT span with its usage.
 
     Each call is metered on its own (so the span shows that call's tokens and
@@ -130,8 +130,6 @@ class TracedProvider:
     def __init__(self, inner: Provider, telemetry: Telemetry | None = None) -> None:
         self.inner = inner
         self.telemetry = telemetry or default_telemetry()
-        self.name = inner.name
-        self.model = inner.model
 
     async def research(
         self, company: Company, page: WebPage | None, campaign: Campaign
@@ -151,9 +149,6 @@ class TracedProvider:
         return await self._traced(
             "personalize", self.inner.personalize, profile, analysis, campaign, revision_notes
         )
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
     async def _traced(
         self,

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import LeadFileError
-from .models import Company, Contact
+from .models import Company, Contact, domain_of
 
 __all__ = ["LeadFile", "RowError", "parse_employees", "read_leads", "read_leads_text"]
 
@@ -225,7 +225,7 @@ def _company(fields: dict[str, str], line: int) -> Company:
         raise ValueError("the company name is empty")
     employees = parse_employees(fields["employees"]) if fields.get("employees") else None
     website = fields.get("website")
-    domain = fields.get("domain") or _domain_of(website)
+    domain = fields.get("domain") or domain_of(website)
     if website and "://" not in website:
         website = f"https://{website}"
     try:
@@ -263,10 +263,3 @@ def _contact(fields: dict[str, str]) -> Contact | None:
         email=email,
         linkedin=fields.get("contact_linkedin"),
     )
-
-
-def _domain_of(website: str | None) -> str | None:
-    if not website:
-        return None
-    host = website.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    return host.removeprefix("www.") or None

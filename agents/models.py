@@ -38,6 +38,7 @@ __all__ = [
     "Severity",
     "TalkingPoint",
     "Tier",
+    "domain_of",
 ]
 
 
@@ -107,6 +108,14 @@ class Contact(_Model):
     title: str | None = None
     email: str | None = None
     linkedin: str | None = None
+
+
+def domain_of(address: str | None) -> str | None:
+    """The host of a website or bare domain, lower-cased and without ``www.``."""
+    if not address:
+        return None
+    host = address.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return host.lower().removeprefix("www.") or None
 
 
 class Company(_Model):

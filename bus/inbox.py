@@ -97,15 +97,6 @@ class Inbox:
         while not self.offer(delivery):
             await _wait_turn(self.blocked_senders, pass_on=lambda: len(self.items) < self.capacity)
 
-    def take(self) -> Delivery | None:
-        """The oldest delivery, or ``None`` when empty; frees room for a blocked sender."""
-        if not self.items:
-            return None
-        delivery = self.items.popleft()
-        if self.blocked_senders:
-            self.blocked_senders.popleft().set()
-        return delivery
-
     async def wait_for_delivery(self) -> None:
         """Park an idle worker until something is offered."""
         if not self.items:

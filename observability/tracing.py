@@ -476,6 +476,29 @@ class _UsageRecorder:
             self.span.set_attributes(self.usage.attributes())
 
 
+@contextmanager
+def _recording_errors(
+    tracer: trace.Tracer, name: str, kind: SpanKind, attributes: dict[str, Any] | None = None
+) -> Iterator[Span]:
+    """A current span that records an exception leaving it, the way our helpers all do.
+
+    The SDK's own exception recording is off so that ``record_error`` can set
+    the error kind and redact the message.
+    """
+    with tracer.start_as_current_span(
+        name,
+        kind=kind,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        try:
+            yield span
+        except Exception as exc:
+            record_error(span, exc)
+            raise
+
+
 class ChatRecorder(_UsageRecorder):
     """What :func:`chat_span` yields: record the call's usage on it before the span ends."""
 
@@ -502,19 +525,12 @@ def chat_span(
     }
     if operation is not None:
         attributes[sc.LLM_OPERATION] = operation
-    with handle.tracer.start_as_current_span(
-        sc.chat_span_name(model),
-        kind=SpanKind.CLIENT,
-        attributes=attributes,
-        record_exception=False,
-        set_status_on_exception=False,
+    with _recording_errors(
+        handle.tracer, sc.chat_span_name(model), SpanKind.CLIENT, attributes
     ) as span:
         recorder = ChatRecorder(span)
         try:
             yield recorder
-        except Exception as exc:
-            record_error(span, exc)
-            raise
         finally:
             recorder._write_usage()
             _count_llm_usage(handle.metrics, provider, model, recorder.usage)
@@ -572,19 +588,12 @@ def agent_span(
         attributes[sc.WORKFLOW_ID] = workflow_id
     if batch_id is not None:
         attributes[sc.BATCH_ID] = batch_id
-    with tracer.start_as_current_span(
-        sc.agent_span_name(agent),
-        kind=SpanKind.INTERNAL,
-        attributes=attributes,
-        record_exception=False,
-        set_status_on_exception=False,
+    with _recording_errors(
+        tracer, sc.agent_span_name(agent), SpanKind.INTERNAL, attributes
     ) as span:
         recorder = AgentRecorder(span)
         try:
             yield recorder
-        except Exception as exc:
-            record_error(span, exc)
-            raise
         finally:
             recorder._write_usage()
 
@@ -641,12 +650,7 @@ def http_span(
     """An HTTP CLIENT span named after the method, around one request (one redirect hop)."""
     tracer = (telemetry or default_telemetry()).tracer
     method = method.upper()
-    with tracer.start_as_current_span(
-        method,
-        kind=SpanKind.CLIENT,
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
+    with _recording_errors(tracer, method, SpanKind.CLIENT) as span:
         if span.is_recording():
             parts = urlsplit(url)
             attributes: dict[str, Any] = {
@@ -658,8 +662,4 @@ def http_span(
             if port is not None:
                 attributes[sc.SERVER_PORT] = port
             span.set_attributes(attributes)
-        try:
-            yield HttpRecorder(span)
-        except Exception as exc:
-            record_error(span, exc)
-            raise
+        yield HttpRecorder(span)

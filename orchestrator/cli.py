@@ -201,11 +201,20 @@ async def _run_leads(
     instrumentation: Instrumentation | None,
 ) -> bool:
     async with open_store(db) as store:
-        stopped, prepared, progress = await _supervised(
-            store,
-            settings,
-            partial(_drive, companies, campaign, leads_path, digest, instrumentation),
-        )
+
+        def drive(on_start: OnStart) -> Awaitable[tuple[PreparedBatch, BatchProgress]]:
+            return run_batch(
+                store,
+                companies,
+                campaign,
+                settings,
+                leads_path=leads_path,
+                leads_digest=digest,
+                instrumentation=instrumentation,
+                on_start=on_start,
+            )
+
+        stopped, prepared, progress = await _supervised(drive)
         _summary(prepared, progress, stopped, db)
         if stopped:
             command = " ".join(["salesbus", *sys.argv[1:]])
@@ -213,33 +222,11 @@ async def _run_leads(
     return stopped
 
 
-Driver = Callable[..., Awaitable[tuple[PreparedBatch, BatchProgress]]]
-
-
-async def _drive(
-    companies: list[Company],
-    campaign: Campaign,
-    leads_path: Path,
-    digest: str,
-    instrumentation: Instrumentation | None,
-    store: Store,
-    settings: RunSettings,
-    on_start: Any,
-) -> tuple[PreparedBatch, BatchProgress]:
-    return await run_batch(
-        store,
-        companies,
-        campaign,
-        settings,
-        leads_path=leads_path,
-        leads_digest=digest,
-        instrumentation=instrumentation,
-        on_start=on_start,
-    )
+OnStart = Callable[[PreparedBatch, Orchestrator], Awaitable[None]]
 
 
 async def _supervised(
-    store: Store, settings: RunSettings, drive: Driver
+    drive: Callable[[OnStart], Awaitable[tuple[PreparedBatch, BatchProgress]]],
 ) -> tuple[bool, PreparedBatch, BatchProgress]:
     """Run ``drive`` with a progress bar; Ctrl-C stops admitting, a second one stops now."""
     state: dict[str, Any] = {"stopped": False}
@@ -253,7 +240,7 @@ async def _supervised(
             tg.start_soon(run_progress, lambda: orchestrator.progress, err)
             tg.start_soon(_watch_signals, orchestrator, tg.cancel_scope, state)
 
-        prepared, progress = await drive(store=store, settings=settings, on_start=started)
+        prepared, progress = await drive(started)
         tg.cancel_scope.cancel()
     return bool(state["stopped"]), prepared, progress
 
@@ -516,18 +503,13 @@ def retry(
             )
             out.print(f"retrying {len(targets)} workflow(s) of batch {batch_id}")
 
-            async def drive(**kwargs: Any) -> tuple[PreparedBatch, BatchProgress]:
-                return await run_batch(
-                    kwargs["store"],
-                    [],
-                    campaign,
-                    kwargs["settings"],
-                    batch_id=batch_id,
-                    only=[t.id for t in targets],
-                    on_start=kwargs["on_start"],
+            def drive(on_start: OnStart) -> Awaitable[tuple[PreparedBatch, BatchProgress]]:
+                only = [t.id for t in targets]
+                return run_batch(
+                    store, [], campaign, settings, batch_id=batch_id, only=only, on_start=on_start
                 )
 
-            stopped, prepared, progress = await _supervised(store, settings, drive)
+            stopped, prepared, progress = await _supervised(drive)
             _summary(prepared, progress, stopped, db)
             return stopped
 

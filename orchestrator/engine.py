@@ -110,6 +110,7 @@ class Orchestrator:
         self.progress = BatchProgress(batch_id="")
         self._live: dict[str, _Live] = {}
         self._stopping = False
+        self._stopped = anyio.Event()
         self._changed = anyio.Event()
         self._task_group: TaskGroup | None = None
         self._runtime = AgentRuntime(bus, forward_outputs=False, observers=list(observers))
@@ -164,6 +165,7 @@ class Orchestrator:
     def stop(self) -> None:
         """Admit nothing more and schedule no retries; in-flight steps run to their end."""
         self._stopping = True
+        self._stopped.set()
         self._notify()
 
     @property
@@ -359,8 +361,7 @@ class Orchestrator:
 
     async def _retry_later(self, live: _Live, delay: float) -> None:
         with anyio.move_on_after(delay):
-            while not self._stopping:
-                await self._wait_for_change()
+            await self._stopped.wait()
         if self._stopping:
             self._release(live, live.state)
             return

@@ -334,14 +334,9 @@ class Store:
             raise StoreError(f"no batch {batch_id!r}" if batch_id else "the store has no batch yet")
         return _batch(row)
 
-    async def batches(self) -> list[BatchRecord]:
-        return [_batch(r) for r in await self._rows("SELECT * FROM batches ORDER BY created_at")]
-
     # -- workflows -----------------------------------------------------------------
 
-    async def add_workflows(
-        self, batch_id: str, items: Iterable[tuple[str, Company]], first_seq: int = 0
-    ) -> int:
+    async def add_workflows(self, batch_id: str, items: Iterable[tuple[str, Company]]) -> int:
         """Insert workflows not yet in the batch; returns how many were new."""
         stamp = now()
         statements: list[Statement] = [
@@ -352,7 +347,7 @@ class Store:
                 (
                     workflow_id,
                     batch_id,
-                    first_seq + seq,
+                    seq,
                     company.key,
                     company.name,
                     company.model_dump_json(exclude_none=True),
@@ -580,14 +575,6 @@ class Store:
                 )
             ]
         )
-
-    async def events(self, workflow_id: str) -> list[dict[str, Any]]:
-        rows = await self._rows(
-            "SELECT seq, event_id, type, occurred_at, body FROM events"
-            " WHERE workflow_id = ? ORDER BY seq",
-            (workflow_id,),
-        )
-        return [dict(r) for r in rows]
 
     # -- housekeeping --------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from ..models import (
 )
 from ..website import WebPage
 
-__all__ = ["Draft", "Provider"]
+__all__ = ["Draft", "Provider", "ProviderWrapper"]
 
 
 class Draft(BaseModel):
@@ -85,3 +85,25 @@ class Provider(Protocol):
     async def aclose(self) -> None:
         """Release connections."""
         ...
+
+
+class ProviderWrapper:
+    """Base of providers that wrap another (limits, simulation, tracing).
+
+    Name, model and closing pass through, so a wrapper never shows in stored
+    outputs or traces; subclasses set ``inner`` and override the calls they
+    change.
+    """
+
+    inner: Provider
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

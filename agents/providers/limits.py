@@ -15,7 +15,7 @@ import anyio
 from ..campaign import Campaign
 from ..models import Analysis, Company, CompanyProfile
 from ..website import WebPage
-from .base import Draft, Provider
+from .base import Draft, Provider, ProviderWrapper
 
 __all__ = ["LimitedProvider", "RateLimiter"]
 
@@ -49,7 +49,7 @@ class RateLimiter:
 
 
 @dataclass
-class LimitedProvider:
+class LimitedProvider(ProviderWrapper):
     inner: Provider
     max_concurrent: int = 16
     requests_per_minute: float | None = None
@@ -59,14 +59,6 @@ class LimitedProvider:
     def __post_init__(self) -> None:
         self._slots = anyio.CapacityLimiter(self.max_concurrent)
         self._rate = RateLimiter(self.requests_per_minute) if self.requests_per_minute else None
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
 
     async def research(
         self, company: Company, page: WebPage | None, campaign: Campaign
@@ -90,9 +82,6 @@ class LimitedProvider:
         async with self._slots:
             await self._pace()
             return await self.inner.personalize(profile, analysis, campaign, revision_notes)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
     async def _pace(self) -> None:
         if self._rate is not None:

@@ -18,13 +18,13 @@ from ..campaign import Campaign
 from ..errors import BadRequestError, ServerError
 from ..models import Analysis, Company, CompanyProfile
 from ..website import WebPage
-from .base import Draft, Provider
+from .base import Draft, Provider, ProviderWrapper
 
 __all__ = ["SimulatedProvider"]
 
 
 @dataclass
-class SimulatedProvider:
+class SimulatedProvider(ProviderWrapper):
     inner: Provider
     latency: float = 0.0
     failure_rate: float = 0.0
@@ -33,14 +33,6 @@ class SimulatedProvider:
     """Share of companies whose calls always fail with a permanent error."""
     seed: str = "salesbus"
     _calls: Counter[str] = field(default_factory=Counter, repr=False)
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
 
     async def research(
         self, company: Company, page: WebPage | None, campaign: Campaign
@@ -61,9 +53,6 @@ class SimulatedProvider:
     ) -> Draft:
         await self._call("personalize", profile.company.key)
         return await self.inner.personalize(profile, analysis, campaign, revision_notes)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
     async def _call(self, operation: str, key: str) -> None:
         if self.latency:
