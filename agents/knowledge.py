@@ -1577,6 +1577,16 @@ def _searchable(text: str) -> str:
 
 
 @lru_cache(maxsize=4096)
+def _readable(text: str) -> tuple[str, str]:
+    """``text`` as phrases are searched for in it, and that lower-cased.
+
+    Cached: the same fact or message line is tested against many phrase lists.
+    """
+    searchable = _searchable(text)
+    return searchable, searchable.lower()
+
+
+@lru_cache(maxsize=4096)
 def _first_word(phrase: str) -> str:
     """The phrase's first word, lower-cased: it must occur literally wherever the phrase does."""
     words = re.split(r"[\s-]+", _searchable(phrase).strip())
@@ -1585,8 +1595,7 @@ def _first_word(phrase: str) -> str:
 
 def mentions(text: str, phrase: str, *, match_case: bool = False) -> bool:
     """Whether ``phrase`` occurs in ``text`` as whole words ("ai" is not in "maintain")."""
-    searchable = _searchable(text)
-    return _mentions_in(searchable, searchable.lower(), phrase, match_case)
+    return _mentions_in(*_readable(text), phrase, match_case)
 
 
 def _mentions_in(searchable: str, lowered: str, phrase: str, match_case: bool) -> bool:
@@ -1604,8 +1613,7 @@ def _first_words(phrases: tuple[str, ...]) -> tuple[str, ...]:
 def mentions_any(text: str, phrases: Sequence[str]) -> bool:
     """Whether any of ``phrases`` occurs in ``text`` as whole words, ignoring case."""
     key = tuple(phrases)
-    searchable = _searchable(text)
-    lowered = searchable.lower()
+    searchable, lowered = _readable(text)
     if not any(word in lowered for word in _first_words(key)):
         return False
     pattern = _phrases_pattern(key)
@@ -1619,14 +1627,15 @@ def _first_position(text: str, lowered: str, phrase: str) -> int | None:
     return found.start() if found else None
 
 
+@lru_cache(maxsize=1024)
 def industry_for(text: str) -> tuple[IndustryKnowledge, str] | None:
     """The industry ``text`` names, with the alias that matched.
 
     The longest matching alias wins ("marketing software" is SaaS, not an
-    agency); among equally long ones, the earliest in the text.
+    agency); among equally long ones, the earliest in the text. Cached: an
+    analysis looks up the same few industry names for every company.
     """
-    searchable = _searchable(text)
-    lowered = searchable.lower()
+    searchable, lowered = _readable(text)
     best: tuple[int, int, IndustryKnowledge, str] | None = None
     for industry in INDUSTRIES:
         for alias in (*industry.aliases, industry.label.lower(), industry.key):
@@ -1641,7 +1650,13 @@ def industry_for(text: str) -> tuple[IndustryKnowledge, str] | None:
 
 def signals_in(text: str) -> list[SignalRule]:
     """Every signal whose phrases occur in ``text``, in the order of :data:`SIGNALS`."""
-    return [signal for signal in SIGNALS if mentions_any(text, signal.keywords)]
+    return list(_signals_in(text))
+
+
+@lru_cache(maxsize=4096)
+def _signals_in(text: str) -> tuple[SignalRule, ...]:
+    """Cached: research, analysis and personalization each read the same facts."""
+    return tuple(signal for signal in SIGNALS if mentions_any(text, signal.keywords))
 
 
 def _technology_spellings(technology: Technology) -> tuple[str, ...]:
@@ -1650,20 +1665,27 @@ def _technology_spellings(technology: Technology) -> tuple[str, ...]:
 
 def technologies_in(text: str) -> list[Technology]:
     """Every known technology ``text`` names, in the order of :data:`TECHNOLOGIES`."""
-    searchable = _searchable(text)
-    lowered = searchable.lower()
-    return [
+    return list(_technologies_in(text))
+
+
+@lru_cache(maxsize=4096)
+def _technologies_in(text: str) -> tuple[Technology, ...]:
+    """Cached: research, analysis and personalization each read the same facts."""
+    searchable, lowered = _readable(text)
+    return tuple(
         tech
         for tech in TECHNOLOGIES
         if any(
             _mentions_in(searchable, lowered, spelling, tech.match_case)
             for spelling in _technology_spellings(tech)
         )
-    ]
+    )
 
 
+@lru_cache(maxsize=256)
 def technology_named(name: str) -> Technology | None:
-    """The known technology ``name`` spells (any case), if any."""
+    """The known technology ``name`` spells (any case), if any; cached, since an
+    analysis asks about the same few ICP technologies for every company."""
     wanted = name.strip().lower()
     for tech in TECHNOLOGIES:
         if wanted in {spelling.lower() for spelling in _technology_spellings(tech)}:

@@ -1,8 +1,14 @@
 """The sales domain: what goes in (a company), what research, analysis and
 personalization produce, and how every claim points back at a sourced fact.
 
-Everything is a pydantic model so it validates LLM output, round-trips through
-JSON (events, the store, exports) and documents itself.
+Everything is validated by pydantic so it checks LLM output, round-trips through
+JSON (events, the store, exports) and documents itself. The small records that
+come by the dozen in every profile, analysis and draft (facts, pain points,
+messages…) are frozen, slotted pydantic dataclasses rather than models: a model
+instance carries a ``__dict__`` and a set of the fields it was given (~1.1 KB
+for six fields), a slotted dataclass ~150 bytes, and every in-flight workflow
+holds its step's inputs while it waits for the model. Change one with
+:func:`dataclasses.replace`, which validates again.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass
 
 __all__ = [
     "Analysis",
@@ -44,6 +51,11 @@ __all__ = [
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+_RECORD = ConfigDict(extra="forbid")
+"""The config of the slotted records, used as ``@dataclass(..., config=_RECORD)``
+on each (spelled out every time so that type checkers see a dataclass)."""
 
 
 class CompanySize(StrEnum):
@@ -142,13 +154,15 @@ class Company(_Model):
 # -- research ----------------------------------------------------------------------
 
 
-class FactSource(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_RECORD)
+class FactSource:
     kind: Literal["input", "website", "model", "rules"]
     url: str | None = None
     detail: str | None = None
 
 
-class Fact(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_RECORD)
+class Fact:
     """One thing known about a company, with where it came from.
 
     ``id`` is short (``f1``, ``f2``…) so that claims can cite it cheaply.
@@ -184,7 +198,8 @@ class CompanyProfile(_Model):
 # -- analysis ----------------------------------------------------------------------
 
 
-class ScoreReason(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_RECORD)
+class ScoreReason:
     criterion: str
     points: float
     max_points: float
@@ -192,7 +207,8 @@ class ScoreReason(_Model):
     fact_ids: list[str] = Field(default_factory=list)
 
 
-class PainPoint(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_RECORD)
+class PainPoint:
     category: str
     description: str
     severity: Severity
@@ -201,7 +217,8 @@ class PainPoint(_Model):
     fact_ids: list[str] = Field(min_length=1)
 
 
-class Opportunity(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_RECORD)
+class Opportunity:
     category: str
     description: str
     priority: Priority
@@ -210,12 +227,14 @@ class Opportunity(_Model):
     fact_ids: list[str] = Field(min_length=1)
 
 
-class TalkingPoint(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_RECORD)
+class TalkingPoint:
     text: str
     fact_ids: list[str] = Field(min_length=1)
 
 
-class Objection(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_RECORD)
+class Objection:
     objection: str
     response: str
 
@@ -240,7 +259,8 @@ class Analysis(_Model):
 # -- personalization ---------------------------------------------------------------
 
 
-class PersonalizationElement(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_RECORD)
+class PersonalizationElement:
     text: str
     fact_ids: list[str] = Field(min_length=1)
 
@@ -252,7 +272,8 @@ class MessageKind(StrEnum):
     CALL_SCRIPT = "call-script"
 
 
-class Message(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_RECORD)
+class Message:
     channel: Channel
     kind: MessageKind
     day_offset: int = Field(default=0, ge=0)
@@ -263,14 +284,16 @@ class Message(_Model):
     call_to_action: str | None = None
 
 
-class SequenceStep(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_RECORD)
+class SequenceStep:
     day: int = Field(ge=0)
     channel: Channel
     message_index: int = Field(ge=0)
     """Index into :attr:`Outreach.messages`."""
 
 
-class QualityCheck(_Model):
+@dataclass(frozen=True, slots=True, kw_only=True, config=_RECORD)
+class QualityCheck:
     rule: str
     passed: bool
     detail: str

@@ -7,7 +7,7 @@ so there is nothing to wake — the decision completes the workflow.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from salesbus.agents.campaign import Campaign
 from salesbus.agents.events import OutreachDrafted
@@ -98,17 +98,16 @@ def _edited(outreach: Outreach, change: Edit) -> Draft:
     messages = list(outreach.messages)
     for index, message in enumerate(messages):
         if message.channel is Channel.EMAIL and message.kind is MessageKind.INITIAL:
-            update = {
-                key: value
-                for key, value in (("subject", change.subject), ("body", change.body))
-                if value is not None
-            }
-            messages[index] = message.model_copy(update=update)
+            messages[index] = replace(
+                message,
+                subject=message.subject if change.subject is None else change.subject,
+                body=message.body if change.body is None else change.body,
+            )
             break
     if change.linkedin_note is not None:
         for index, message in enumerate(messages):
             if message.kind is MessageKind.CONNECTION_NOTE:
-                messages[index] = message.model_copy(update={"body": change.linkedin_note})
+                messages[index] = replace(message, body=change.linkedin_note)
                 break
     return Draft(
         strategy=outreach.strategy,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..campaign import Campaign, Icp, Seller
 from ..facts import FactBook, facts_from_company
@@ -40,6 +40,7 @@ from ..knowledge import (
     mentions,
     mentions_any,
     render,
+    signals_in,
     technologies_in,
     technology_named,
 )
@@ -342,8 +343,9 @@ class _Evidence:
     basis_ids: list[str]
     """What industry-level claims cite: the industry facts, else what describes the company."""
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
+        """Cached: every claim and message names the company, often several times."""
         return _company_name(self.profile)
 
     def ids_mentioning(self, phrase: str) -> list[str]:
@@ -363,16 +365,8 @@ def _gather_evidence(profile: CompanyProfile) -> _Evidence:
     employees = profile.employees if profile.employees is not None else profile.company.employees
     if size is None and employees is not None:
         size = CompanySize.from_employees(employees)
-    signals = [
-        (signal, ids)
-        for signal in SIGNALS
-        if (ids := [f.id for f in business if mentions_any(f.text, signal.keywords)])
-    ]
-    technologies = [
-        (tech, ids)
-        for tech in technologies_in(" ".join(fact.text for fact in business))
-        if (ids := [f.id for f in business if tech in technologies_in(f.text)])
-    ]
+    signals = _signals_shown(business)
+    technologies = _technologies_named(business)
     return _Evidence(
         profile=profile,
         industry=known[0] if known else None,
@@ -383,6 +377,29 @@ def _gather_evidence(profile: CompanyProfile) -> _Evidence:
         technologies=[(tech, ids[:3]) for tech, ids in technologies],
         basis_ids=industry_ids or _descriptive_ids(profile),
     )
+
+
+def _signals_shown(business: Sequence[Fact]) -> list[tuple[SignalRule, list[str]]]:
+    """Every signal the facts show, in the order of :data:`SIGNALS`, with the facts
+    showing it; each fact is read once, and a signal is known by its key."""
+    ids: dict[str, list[str]] = {}
+    for fact in business:
+        for signal in signals_in(fact.text):
+            ids.setdefault(signal.key, []).append(fact.id)
+    return [(signal, ids[signal.key]) for signal in SIGNALS if signal.key in ids]
+
+
+def _technologies_named(business: Sequence[Fact]) -> list[tuple[Technology, list[str]]]:
+    """Every technology the facts name, in the order of :data:`TECHNOLOGIES`, with the
+    facts naming it; each fact is read once, and a technology is known by its name."""
+    named = technologies_in(" ".join(fact.text for fact in business))
+    if not named:
+        return []
+    ids: dict[str, list[str]] = {}
+    for fact in business:
+        for tech in technologies_in(fact.text):
+            ids.setdefault(tech.name, []).append(fact.id)
+    return [(tech, ids[tech.name]) for tech in named if tech.name in ids]
 
 
 def _descriptive_ids(profile: CompanyProfile) -> list[str]:
@@ -643,9 +660,7 @@ def _merge_pains(evidence: _Evidence, first: PainPoint, second: PainPoint) -> Pa
     """The more severe of two pains of one category (the first on a tie), citing both."""
     keep = _by_severity([first, second])[0]
     cited = _ordered_ids(evidence.profile, [*keep.fact_ids, *first.fact_ids, *second.fact_ids])
-    return keep.model_copy(
-        update={"fact_ids": cited, "evidence": _evidence_text(evidence.profile, cited)}
-    )
+    return replace(keep, fact_ids=cited, evidence=_evidence_text(evidence.profile, cited))
 
 
 def _opportunities(evidence: _Evidence, campaign: Campaign) -> list[Opportunity]:
@@ -713,14 +728,14 @@ def _flagged_phrases(campaign: Campaign) -> tuple[str, ...]:
     return (*SPAM_PHRASES, *campaign.limits.extra_spam_phrases)
 
 
-def _is_clean(text: str, flagged: Sequence[str]) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _is_clean(text: str, flagged: tuple[str, ...]) -> bool:
+    """Cached: calls to action, proof points and subjects recur in every draft."""
     return not mentions_any(text, flagged)
 
 
-def _value_propositions(campaign: Campaign, flagged: Sequence[str]) -> list[str]:
-    return list(
-        _clean_value_propositions(tuple(campaign.seller.value_propositions), tuple(flagged))
-    )
+def _value_propositions(campaign: Campaign, flagged: Sequence[str]) -> tuple[str, ...]:
+    return _clean_value_propositions(tuple(campaign.seller.value_propositions), tuple(flagged))
 
 
 @functools.lru_cache(maxsize=64)
@@ -735,9 +750,15 @@ def _best_value_proposition(
     keywords: Sequence[str], campaign: Campaign, flagged: Sequence[str], avoid: str | None = None
 ) -> str | None:
     """The value proposition sharing most words with ``keywords``; the first one on ties."""
-    options = [vp for vp in _value_propositions(campaign, flagged) if vp != avoid]
-    if not options:
-        options = _value_propositions(campaign, flagged)
+    return _best_of(_value_propositions(campaign, flagged), tuple(keywords), avoid)
+
+
+@functools.lru_cache(maxsize=1024)
+def _best_of(
+    value_propositions: tuple[str, ...], keywords: tuple[str, ...], avoid: str | None
+) -> str | None:
+    """Cached: each pain rule asks with the same keywords for every company."""
+    options = [vp for vp in value_propositions if vp != avoid] or list(value_propositions)
     if not options:
         return None
     return max(options, key=lambda vp: sum(word in vp.lower() for word in keywords))

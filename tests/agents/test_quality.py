@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 import pytest
@@ -110,7 +111,7 @@ GOOD = Draft(
 def with_message(index: int, **changes: Any) -> Draft:
     """The good draft with message ``index`` changed."""
     messages = list(GOOD.messages)
-    messages[index] = messages[index].model_copy(update=changes)
+    messages[index] = replace(messages[index], **changes)
     return GOOD.model_copy(update={"messages": messages})
 
 
@@ -246,7 +247,7 @@ def test_follow_ups_must_get_shorter() -> None:
 
 
 def test_follow_ups_are_compared_in_day_order() -> None:
-    late_long = FOLLOW_UP_1.model_copy(update={"day_offset": 10})
+    late_long = replace(FOLLOW_UP_1, day_offset=10)
     draft = GOOD.model_copy(update={"messages": [INITIAL, late_long, FOLLOW_UP_2, NOTE]})
 
     result = check("follow_ups_shorter", draft)
