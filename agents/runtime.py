@@ -160,17 +160,26 @@ class AgentRuntime:
             "batch_id": getattr(event, "batch_id", None),
         }
         await self.bus.publish(StepStarted(**common))
+        if self.observers:
+            outcome = await self._observed(agent, event, limit, common)
+        else:
+            outcome, _ = await self._attempt(agent, event, limit, common)
+        if isinstance(outcome, StepSucceeded) and self.forward_outputs:
+            await self.bus.publish(outcome.output)
+        await self.bus.publish(outcome)
+
+    async def _observed(
+        self, agent: Agent[Any, Any], event: Event, limit: float | None, common: dict[str, Any]
+    ) -> StepSucceeded | StepSkipped | StepFailed:
         with ExitStack() as scopes:
             reporters = [
-                scopes.enter_context(observer.observe(agent.name, event, attempt))
+                scopes.enter_context(observer.observe(agent.name, event, common["attempt"]))
                 for observer in self.observers
             ]
             outcome, error = await self._attempt(agent, event, limit, common)
             for report in reporters:
                 report(outcome, error)
-        if isinstance(outcome, StepSucceeded) and self.forward_outputs:
-            await self.bus.publish(outcome.output)
-        await self.bus.publish(outcome)
+        return outcome
 
     async def _attempt(
         self, agent: Agent[Any, Any], event: Event, limit: float | None, common: dict[str, Any]
@@ -178,8 +187,7 @@ class AgentRuntime:
         started = time.perf_counter()
         with metered() as meter:
             try:
-                with anyio.fail_after(limit):
-                    result = await agent.handle(event)
+                result = await _handle(agent, event, limit)
             except Exception as exc:
                 info = classify_error(exc)
                 logger.warning(
@@ -203,3 +211,17 @@ class AgentRuntime:
             )
             return skipped, None
         return StepSucceeded(**common, output=result, usage=meter.total, duration_ms=elapsed), None
+
+
+async def _handle(agent: Agent[Any, Any], event: Event, limit: float | None) -> Any:
+    """The handler, under a cancel scope only when there is a deadline to keep.
+
+    Every step in flight sits in here while it waits for its model, so no
+    scope is made for a step without a timeout, and the scope is a bare one:
+    ``anyio.fail_after`` would add two generator-based context managers.
+    """
+    if limit is None:
+        return await agent.handle(event)
+    with anyio.CancelScope(deadline=anyio.current_time() + limit):
+        return await agent.handle(event)
+    raise TimeoutError(f"{agent.name} took longer than {limit:g} s")

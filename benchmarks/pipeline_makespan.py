@@ -1,6 +1,6 @@
 """Pipeline makespan, memory per in-flight workflow, and store write throughput.
 
-    python benchmarks/pipeline_makespan.py [--companies 2000] [--latency 0.5]
+    python benchmarks/pipeline_makespan.py [--companies 2000] [--latency 2.0]
         [--concurrency 50 200] [--markdown]
 
 Each concurrency runs in a fresh subprocess (so peak RSS is its own) over the
@@ -64,7 +64,7 @@ async def one_run(n: int, concurrency: int, latency: float, db: Path) -> dict[st
     from salesbus.orchestrator.store import open_store
 
     leads = companies(n)
-    settings = RunSettings(llm="offline", concurrency=concurrency, step_timeout=None)
+    settings = RunSettings(llm="offline", concurrency=concurrency)
     provider = LimitedProvider(
         SimulatedProvider(OfflineProvider(), latency=latency), max_concurrent=concurrency * STEPS
     )
@@ -141,7 +141,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--companies", type=int, default=2000)
-    parser.add_argument("--latency", type=float, default=0.5)
+    parser.add_argument("--latency", type=float, default=2.0)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[50, 200])
     parser.add_argument("--writes", type=int, default=50_000)
     parser.add_argument("--markdown", action="store_true")
