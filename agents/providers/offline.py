@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter
+from typing import TypeVar
 
 from ..campaign import Campaign, Icp, Seller
 from ..facts import FactBook, facts_from_company
@@ -27,6 +29,7 @@ from ..knowledge import (
     SIZE_INSIGHTS,
     SIZE_OBJECTIONS,
     SIZE_PAIN_POINTS,
+    TECHNOLOGIES,
     TIER_PLAYBOOK,
     IndustryKnowledge,
     OpportunityRule,
@@ -76,6 +79,9 @@ __all__ = ["OPT_OUT_LINE", "RULES_LABEL", "OfflineProvider"]
 
 RULES_LABEL = "offline rules engine v1 (rule-based, no LLM)"
 """The ``generated_by`` of everything this provider writes."""
+
+_Known = TypeVar("_Known", SignalRule, Technology)
+"""An entry of a knowledge-base catalogue that facts can show."""
 
 OPT_OUT_LINE = "If this isn't relevant, reply 'no thanks' and I won't follow up."
 
@@ -365,8 +371,8 @@ def _gather_evidence(profile: CompanyProfile) -> _Evidence:
     employees = profile.employees if profile.employees is not None else profile.company.employees
     if size is None and employees is not None:
         size = CompanySize.from_employees(employees)
-    signals = _signals_shown(business)
-    technologies = _technologies_named(business)
+    signals = _shown_by_facts(business, signals_in, SIGNALS, attrgetter("key"))
+    technologies = _shown_by_facts(business, technologies_in, TECHNOLOGIES, attrgetter("name"))
     return _Evidence(
         profile=profile,
         industry=known[0] if known else None,
@@ -379,27 +385,19 @@ def _gather_evidence(profile: CompanyProfile) -> _Evidence:
     )
 
 
-def _signals_shown(business: Sequence[Fact]) -> list[tuple[SignalRule, list[str]]]:
-    """Every signal the facts show, in the order of :data:`SIGNALS`, with the facts
-    showing it; each fact is read once, and a signal is known by its key."""
+def _shown_by_facts(
+    business: Sequence[Fact],
+    find: Callable[[str], Sequence[_Known]],
+    catalogue: Sequence[_Known],
+    key: Callable[[_Known], str],
+) -> list[tuple[_Known, list[str]]]:
+    """Every catalogue entry that ``find`` sees in the facts, in catalogue order, with
+    the facts it is seen in; each fact is read once (and ``find`` caches per text)."""
     ids: dict[str, list[str]] = {}
     for fact in business:
-        for signal in signals_in(fact.text):
-            ids.setdefault(signal.key, []).append(fact.id)
-    return [(signal, ids[signal.key]) for signal in SIGNALS if signal.key in ids]
-
-
-def _technologies_named(business: Sequence[Fact]) -> list[tuple[Technology, list[str]]]:
-    """Every technology the facts name, in the order of :data:`TECHNOLOGIES`, with the
-    facts naming it; each fact is read once, and a technology is known by its name."""
-    named = technologies_in(" ".join(fact.text for fact in business))
-    if not named:
-        return []
-    ids: dict[str, list[str]] = {}
-    for fact in business:
-        for tech in technologies_in(fact.text):
-            ids.setdefault(tech.name, []).append(fact.id)
-    return [(tech, ids[tech.name]) for tech in named if tech.name in ids]
+        for entry in find(fact.text):
+            ids.setdefault(key(entry), []).append(fact.id)
+    return [(entry, ids[key(entry)]) for entry in catalogue if key(entry) in ids]
 
 
 def _descriptive_ids(profile: CompanyProfile) -> list[str]:
