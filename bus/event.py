@@ -19,7 +19,19 @@ from .ids import new_event_id
 __all__ = ["Event", "EventRegistry", "default_registry", "new_event_id"]
 
 _now = datetime.now
-_set = object.__setattr__
+_new = object.__new__
+
+
+def _slot_setter(name: str) -> Callable[[Any, Any], None]:
+    """A BaseModel slot's setter, called directly: what model_construct does, minus its checks."""
+    setter: Callable[[Any, Any], None] = BaseModel.__dict__[name].__set__
+    return setter
+
+
+_set_dict = _slot_setter("__dict__")
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
 
 
 def _utc_now() -> datetime:
@@ -120,19 +132,18 @@ class Event(BaseModel):
         recipe = _RECIPES.get(cls)
         if recipe is None:
             recipe = _RECIPES[cls] = _Recipe(cls)
-        keys = fields.keys()
-        if not (recipe.required <= keys <= recipe.names):
-            raise TypeError(recipe.mismatch(cls, fields))
         values = recipe.template.copy()
         values.update(fields)
+        if len(values) != recipe.size or not recipe.required <= fields.keys():
+            raise TypeError(recipe.mismatch(cls, fields))
         for name, factory in recipe.factories:
             if name not in fields:
                 values[name] = factory()
-        event = cls.__new__(cls)
-        _set(event, "__dict__", values)
-        _set(event, "__pydantic_fields_set__", set(fields))
-        _set(event, "__pydantic_extra__", None)
-        _set(event, "__pydantic_private__", None)
+        event = _new(cls)
+        _set_dict(event, values)
+        _set_fields_set(event, set(fields))
+        _set_extra(event, None)
+        _set_private(event, None)
         return event
 
     def caused(self, **overrides: Any) -> dict[str, Any]:
@@ -155,7 +166,7 @@ default_registry.register(Event)
 class _Recipe:
     """How :meth:`Event.trusted` fills a class's fields: worked out once per class."""
 
-    __slots__ = ("factories", "names", "required", "template")
+    __slots__ = ("factories", "names", "required", "size", "template")
 
     def __init__(self, cls: type[Event]) -> None:
         self.template: dict[str, Any] = {}
@@ -164,6 +175,7 @@ class _Recipe:
             name for name, info in cls.model_fields.items() if info.is_required()
         )
         self.names: frozenset[str] = frozenset(cls.model_fields)
+        self.size = len(self.names)
         for name, info in cls.model_fields.items():
             self.template[name] = None if info.is_required() else info.get_default()
             if info.default_factory is not None:
