@@ -148,7 +148,17 @@ async def _report(
     """Failure hooks (or the log), then the dead letter; run in the delivery's context."""
     failure = HandlerFailure(event, subscription, exc)
     hooks = bus.failure_hooks
-    if not hooks:
+    dead_letter = subscription.error_policy.dead_letter and not isinstance(event, DeadLetter)
+    if not hooks and dead_letter:  # the dead letter carries it: one line, no traceback
+        logger.warning(
+            "handler %s failed on %s %s after %d attempt(s), dead-lettered: %r",
+            subscription.name,
+            type(event).type_name,
+            event.event_id,
+            attempts,
+            exc,
+        )
+    elif not hooks:
         logger.error(
             "handler %s failed on %s %s after %d attempt(s)",
             subscription.name,
@@ -164,10 +174,7 @@ async def _report(
                 await outcome
         except Exception:
             logger.exception("failure hook %r raised", hook)
-    if not subscription.error_policy.dead_letter:
-        return
-    if isinstance(event, DeadLetter):
-        logger.error("dead-letter handler %s failed; not dead-lettered again", subscription.name)
+    if not dead_letter:
         return
     letter = DeadLetter.trusted(
         **event.caused(),
