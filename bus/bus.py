@@ -20,7 +20,7 @@ from .errors import (
     PublishTimeoutError,
 )
 from .event import Event
-from .inbox import Tracker
+from .inbox import Flag, Tracker
 from .interceptors import Interceptor, PublishNext, compose_publish, overrides
 from .policy import ErrorPolicy
 from .stats import BusStatistics, SubscriptionStatistics
@@ -491,7 +491,7 @@ class EventBus:
 class _Outcome(Generic[E]):
     """The first matching event a ``wait_for``/``request`` subscription sees."""
 
-    def __init__(self, ready: anyio.Event, predicate: Callable[[E], bool] | None) -> None:
+    def __init__(self, ready: Flag, predicate: Callable[[E], bool] | None) -> None:
         self._ready = ready
         self._predicate = predicate
         self._event: E | None = None

@@ -12,10 +12,11 @@ waiting, none of them.
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable
 from contextvars import Context
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
@@ -41,6 +42,17 @@ class Receipt:
         """The handler failed: the broker may deliver the message again."""
 
 
+class Flag(Protocol):
+    """What the bus needs of an event flag: ``anyio.Event``, ``asyncio.Event`` and
+    ``trio.Event`` all fit."""
+
+    async def wait(self) -> object: ...
+
+    def set(self) -> object: ...
+
+    def is_set(self) -> bool: ...
+
+
 Delivery = tuple["Event", Context | None, Receipt | None]
 """One event on its way to one subscription, with the context it was published in
 (``None`` for a subscription made with ``isolate_context=False``)."""
@@ -51,21 +63,32 @@ class Tracker:
 
     Counts deliveries not yet finished, so ``join``/``drain`` know when the bus is
     idle; knows which task is a worker of which inbox, so a publish from inside a
-    handler can tell whether waiting would close a cycle; and makes the backend's
-    ``Event`` class without anyio's per-call backend lookup.
+    handler can tell whether waiting would close a cycle; and makes the flags that
+    parked tasks wait on.
     """
 
     __slots__ = ("_idle", "event_class", "outstanding", "workers")
 
     def __init__(self) -> None:
         self.outstanding = 0
-        self._idle: anyio.Event | None = None
+        self._idle: Flag | None = None
         self.workers: dict[int, Inbox] = {}
-        self.event_class: Callable[[], anyio.Event] = anyio.Event
+        self.event_class: Callable[[], Flag] = anyio.Event
 
     def bind_backend(self) -> None:
-        """Called inside the running event loop: remember its concrete ``Event`` class."""
-        self.event_class = type(anyio.Event())
+        """Called inside the running event loop: choose the cheapest flag for it.
+
+        On asyncio that is ``asyncio.Event`` itself: anyio's wrapper adds a
+        backend lookup per flag and a frame per wait, which was a tenth of an
+        awaited round trip. Other backends get anyio's own class (cached, so the
+        lookup happens once).
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self.event_class = type(anyio.Event())
+        else:
+            self.event_class = asyncio.Event
 
     def done(self) -> None:
         self.outstanding -= 1
@@ -112,8 +135,8 @@ class Inbox:
         self.waiting_on: list[Inbox] = []
         """For each of this inbox's workers blocked in a publish: the inbox it waits on."""
         self._tracker = tracker
-        self._idle_workers: deque[anyio.Event] = deque()
-        self.blocked_senders: deque[anyio.Event] = deque()
+        self._idle_workers: deque[Flag] = deque()
+        self.blocked_senders: deque[Flag] = deque()
 
     def __len__(self) -> int:
         return len(self.items)
@@ -176,13 +199,24 @@ class Inbox:
             self.blocked_senders.popleft().set()
 
     async def wait_for_delivery(self) -> None:
-        """Park an idle worker until something is offered or the inbox is closed."""
-        if not self.items and not self.closed:
-            await _wait_turn(
-                self._idle_workers,
-                lambda: bool(self.items) or self.closed,
-                self._tracker.event_class,
-            )
+        """Park an idle worker until something is offered or the inbox is closed.
+
+        :func:`_wait_turn` written out: this runs once per delivery when the
+        publisher and the worker take turns (an awaited round trip).
+        """
+        if self.items or self.closed:
+            return
+        wakeup = self._tracker.event_class()
+        waiters = self._idle_workers
+        waiters.append(wakeup)
+        try:
+            await wakeup.wait()
+        except BaseException:
+            if not wakeup.is_set():
+                waiters.remove(wakeup)
+            elif waiters and (self.items or self.closed):
+                waiters.popleft().set()
+            raise
 
     def close(self) -> None:
         """Take nothing more; wake every parked worker and publisher so they see it.
@@ -239,7 +273,7 @@ def check_for_cycle(origin: Inbox) -> None:
 
 
 async def _wait_turn(
-    waiters: deque[anyio.Event], pass_on: Callable[[], bool], make_event: Callable[[], anyio.Event]
+    waiters: deque[Flag], pass_on: Callable[[], bool], make_event: Callable[[], Flag]
 ) -> None:
     """Wait to be woken; if cancelled after being woken, hand the wake-up to the next waiter.
 
