@@ -337,11 +337,15 @@ class EventBus:
     def _compose(self) -> None:
         self._publish: PublishNext = compose_publish(self._interceptors, self.transport.send)
         self._publish_nowait: PublishNext = compose_publish(self._interceptors, self._send_nowait)
-        # With no publish interceptor, publish skips the chain when nothing waits.
+        # With no publish interceptor, publish skips the chain when nothing waits:
+        # try_send first, send only if that found an inbox full. Unless a
+        # subclass overrode send alone, which then must see every event.
+        transport = type(self.transport)
         self._try_send: Callable[[Event], bool] | None = (
-            None
-            if any(overrides(i, "publish_scope") for i in self._interceptors)
-            else self.transport.try_send
+            self.transport.try_send
+            if _defined_in(transport, "send") is _defined_in(transport, "try_send")
+            and not any(overrides(i, "publish_scope") for i in self._interceptors)
+            else None
         )
 
     @property
@@ -486,6 +490,10 @@ class EventBus:
                 SubscriptionStatistics.of(subscription) for subscription in self._subscriptions
             ),
         )
+
+
+def _defined_in(cls: type, name: str) -> type:
+    return next(klass for klass in cls.__mro__ if name in klass.__dict__)
 
 
 class _Outcome(Generic[E]):

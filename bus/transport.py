@@ -25,7 +25,10 @@ class Transport(ABC):
 
     ``attach``/``detach`` say where events go, ``send`` moves one event and may
     wait for room, ``try_send`` moves one event only if it can without waiting.
-    Both sends are all or nothing across the event's subscribers.
+    Both sends are all or nothing across the event's subscribers. Without
+    publish interceptors the bus calls ``try_send`` first and ``send`` only when
+    that returned ``False``; so a subclass that overrides ``send`` must override
+    ``try_send`` in the same class, or the bus always goes through ``send``.
     """
 
     async def start(self, task_group: TaskGroup) -> None:  # noqa: B027 - optional hook

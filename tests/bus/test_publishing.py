@@ -14,6 +14,7 @@ from salesbus.bus import (
     HandlerFailure,
     InboxFullError,
     Interceptor,
+    MemoryTransport,
     PublishCycleError,
     PublishNext,
     PublishTimeoutError,
@@ -180,3 +181,19 @@ async def test_an_outside_publisher_waiting_on_a_busy_handler_is_no_cycle() -> N
             gate.set()
         await bus.join()
     assert sorted(seen) == [0, 1, 2]
+
+
+async def test_a_transport_that_overrides_only_send_sees_every_publish() -> None:
+    sent: list[int] = []
+
+    class Recording(MemoryTransport):
+        async def send(self, event: Event) -> None:
+            assert isinstance(event, Tick)
+            sent.append(event.n)
+            await super().send(event)
+
+    async with EventBus(transport=Recording()) as bus:
+        bus.subscribe(Tick, lambda e: None)
+        for n in range(3):
+            await bus.publish(Tick(n=n))
+    assert sent == [0, 1, 2]
