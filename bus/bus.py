@@ -129,6 +129,8 @@ class EventBus:
             # The workers only end by cancellation; the caller's own exception
             # (if any) propagates as itself, not wrapped in an exception group.
             await task_group.__aexit__(None, None, None)
+            for subscription in self._subscriptions:
+                subscription.mark_closed()  # its workers are gone with the bus
             return None
         finally:
             await self.transport.aclose()

@@ -25,6 +25,13 @@ from .events import Animal, Cat, Dog, Tick
 pytestmark = pytest.mark.anyio
 
 
+async def _taken(bus: EventBus, name: str) -> None:
+    """Wait until the subscription's worker has taken its first delivery."""
+    with anyio.fail_after(5):
+        while not bus.statistics()[name].in_flight:
+            await anyio.sleep(0.001)
+
+
 async def test_publish_nowait_delivers_at_once_when_there_is_room() -> None:
     seen: list[int] = []
     async with EventBus() as bus:
@@ -47,7 +54,7 @@ async def test_publish_nowait_raises_when_an_inbox_is_full_and_delivers_to_no_on
         bus.subscribe(Tick, lambda e: roomy.append(e.n), name="roomy")
         bus.subscribe(Tick, stuck, name="cramped", max_pending=1)
         bus.publish_nowait(Tick(n=1))
-        await anyio.lowlevel.checkpoint()  # the cramped worker takes n=1 and waits
+        await _taken(bus, "cramped")  # the cramped worker takes n=1 and waits
         bus.publish_nowait(Tick(n=2))  # fills the cramped inbox
         with pytest.raises(InboxFullError, match="cramped"):
             bus.publish_nowait(Tick(n=3))
@@ -88,7 +95,7 @@ async def test_publish_with_a_timeout_gives_up_and_delivers_to_no_one() -> None:
         bus.subscribe(Tick, lambda e: roomy.append(e.n), name="roomy")
         bus.subscribe(Tick, stuck, name="cramped", max_pending=1)
         await bus.publish(Tick(n=1))
-        await anyio.lowlevel.checkpoint()
+        await _taken(bus, "cramped")
         await bus.publish(Tick(n=2))
         with pytest.raises(PublishTimeoutError):
             await bus.publish(Tick(n=3), timeout=0.05)
@@ -109,10 +116,10 @@ async def test_a_fan_out_cancelled_while_waiting_reaches_no_subscriber() -> None
 
     async with EventBus() as bus:
         bus.subscribe(Cat, lambda e: cats.append(e.name))
-        bus.subscribe(Dog, stuck, max_pending=1)
+        bus.subscribe(Dog, stuck, name="dogs", max_pending=1)
         bus.subscribe(Animal, lambda e: cats.append("animal:" + e.name))
         await bus.publish(Dog(name="a"))
-        await anyio.lowlevel.checkpoint()
+        await _taken(bus, "dogs")
         await bus.publish(Dog(name="b"))
         with anyio.move_on_after(0.05) as scope:
             await bus.publish(Dog(name="c"))  # the Dog inbox is full
@@ -152,8 +159,8 @@ async def test_a_publish_cycle_between_two_full_subscriptions_is_caught() -> Non
         bus.subscribe(Pong, on_pong, name="ponger", max_pending=2, on_error=ErrorPolicy())
         await bus.publish(Ping(n=0))
         await bus.publish(Pong(n=0))
-        for _ in range(3):
-            await anyio.lowlevel.checkpoint()
+        await _taken(bus, "pinger")
+        await _taken(bus, "ponger")
         release.set()
         with anyio.fail_after(5):
             while not failures:

@@ -29,8 +29,9 @@ async def test_ten_thousand_subscribe_unsubscribe_cycles_leave_no_task_behind() 
             if n % 1000 == 0:
                 await subscription.wait_closed()
         await bus.join()
-        for _ in range(5):
-            await anyio.lowlevel.checkpoint()
+        with anyio.move_on_after(5):  # the last workers exit after their last delivery
+            while _task_count() != before:
+                await anyio.sleep(0.001)
         assert _task_count() == before
         assert bus.subscriptions == ()
         assert sorted(seen) == list(range(10_000))  # each by its own subscription
@@ -103,3 +104,12 @@ async def test_a_once_subscription_handles_one_event_and_drops_the_rest() -> Non
 def test_once_with_more_than_one_worker_is_refused() -> None:
     with pytest.raises(ValueError, match="once"):
         EventBus().subscribe(Tick, lambda e: None, once=True, concurrency=2)
+
+
+async def test_when_the_bus_closes_every_subscription_counts_as_closed() -> None:
+    async with EventBus() as bus:
+        subscription = bus.subscribe(Tick, lambda e: None, concurrency=3)
+        await bus.publish(Tick(n=1))
+    with anyio.fail_after(1):
+        await subscription.wait_closed()
+    assert subscription.closed
