@@ -7,20 +7,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
 
-from .errors import (
-    BusClosedError,
-    BusNotRunningError,
-    EventTimeoutError,
-    InboxFullError,
-    PublishTimeoutError,
-)
+from . import waiting
+from .errors import BusClosedError, BusNotRunningError, InboxFullError, PublishTimeoutError
 from .event import Event
-from .inbox import Flag, Tracker
+from .inbox import Tracker
 from .interceptors import Interceptor, PublishNext, compose_publish, overrides
 from .policy import ErrorPolicy
 from .stats import BusStatistics, SubscriptionStatistics
@@ -439,10 +434,7 @@ class EventBus:
 
         :raises EventTimeoutError: none within ``timeout`` seconds.
         """
-        async with self._expect(event_type, predicate) as outcome:
-            with anyio.move_on_after(timeout):
-                return await outcome.get()
-        raise EventTimeoutError(f"{event_type.__name__} event", timeout)
+        return await waiting.wait_for(self, event_type, predicate, timeout)
 
     async def request(
         self,
@@ -459,28 +451,7 @@ class EventBus:
         :raises EventTimeoutError: no reply within ``timeout`` seconds (counting
             the time the publish waited for room).
         """
-        request_id = event.event_id
-        async with self._expect(reply_type, lambda r: r.causation_id == request_id) as outcome:
-            with anyio.move_on_after(timeout):
-                await self.publish(event)
-                return await outcome.get()
-        raise EventTimeoutError(f"{reply_type.__name__} reply to {request_id}", timeout)
-
-    @asynccontextmanager
-    async def _expect(
-        self, event_type: type[E], predicate: Callable[[E], bool] | None
-    ) -> AsyncIterator[_Outcome[E]]:
-        outcome: _Outcome[E] = _Outcome(self.tracker.event_class(), predicate)
-        subscription = self.subscribe(
-            event_type,
-            outcome.offer,
-            name=f"wait_for:{event_type.__name__}",
-            isolate_context=False,
-        )
-        try:
-            yield outcome
-        finally:
-            self.unsubscribe(subscription)
+        return await waiting.request(self, event, reply_type, timeout)
 
     # -- observing -----------------------------------------------------------------
 
@@ -496,32 +467,3 @@ class EventBus:
 
 def _defined_in(cls: type, name: str) -> type:
     return next(klass for klass in cls.__mro__ if name in klass.__dict__)
-
-
-class _Outcome(Generic[E]):
-    """The first matching event a ``wait_for``/``request`` subscription sees."""
-
-    def __init__(self, ready: Flag, predicate: Callable[[E], bool] | None) -> None:
-        self._ready = ready
-        self._predicate = predicate
-        self._event: E | None = None
-        self._error: Exception | None = None
-
-    def offer(self, event: E) -> None:
-        if self._ready.is_set():
-            return
-        try:
-            if self._predicate is not None and not self._predicate(event):
-                return
-        except Exception as exc:  # a broken predicate fails the waiter, not the bus
-            self._error = exc
-        else:
-            self._event = event
-        self._ready.set()
-
-    async def get(self) -> E:
-        await self._ready.wait()
-        if self._error is not None:
-            raise self._error
-        assert self._event is not None
-        return self._event
