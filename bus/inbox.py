@@ -157,13 +157,6 @@ class Inbox:
         if self._idle_workers:
             self._idle_workers.popleft().set()
 
-    def offer(self, delivery: Delivery) -> bool:
-        """Enqueue if there is room; ``False`` means full and nothing was enqueued."""
-        if self.full():
-            return False
-        self.push(delivery)
-        return True
-
     async def reserve(self) -> None:
         """Wait for room and hold a place for one delivery; follow with :meth:`commit` or
         :meth:`release`.

@@ -204,3 +204,21 @@ async def test_a_transport_that_overrides_only_send_sees_every_publish() -> None
         for n in range(3):
             await bus.publish(Tick(n=n))
     assert sent == [0, 1, 2]
+
+
+async def test_a_handler_publishing_into_its_own_full_inbox_is_a_cycle_too() -> None:
+    failures: list[HandlerFailure] = []
+
+    async with EventBus() as bus:
+        bus.on_failure(failures.append)
+
+        async def echo(event: Tick) -> None:
+            for n in range(event.n + 1, event.n + 4) if event.n == 0 else ():
+                await bus.publish(Tick(n=n))
+
+        bus.subscribe(Tick, echo, name="echo", max_pending=1)
+        await bus.publish(Tick(n=0))
+        await bus.join()
+    assert len(failures) == 1
+    assert isinstance(failures[0].exception, PublishCycleError)
+    assert failures[0].exception.cycle == ["echo"]
