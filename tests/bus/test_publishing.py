@@ -222,3 +222,18 @@ async def test_a_handler_publishing_into_its_own_full_inbox_is_a_cycle_too() -> 
     assert len(failures) == 1
     assert isinstance(failures[0].exception, PublishCycleError)
     assert failures[0].exception.cycle == ["echo"]
+
+
+async def test_publish_nowait_refuses_an_interceptor_that_would_suspend() -> None:
+    class Slow(Interceptor):
+        async def publish_scope(self, call_next: PublishNext, event: Event) -> None:
+            await anyio.sleep(0.001)
+            await call_next(event)
+
+    seen: list[int] = []
+    async with EventBus(interceptors=[Slow()]) as bus:
+        bus.subscribe(Tick, lambda e: seen.append(e.n))
+        with pytest.raises(RuntimeError, match="suspended inside publish_nowait"):
+            bus.publish_nowait(Tick(n=1))
+        await bus.publish(Tick(n=2))
+    assert seen == [2]
