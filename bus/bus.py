@@ -296,14 +296,14 @@ class EventBus:
                 self.transport.detach(subscription)
         subscription.inbox.close()
         if not subscription.inbox.workers:
-            self.forget(subscription)
+            self._forget(subscription)
 
-    def retire(self, subscription: Subscription[Any]) -> None:
+    def _retire(self, subscription: Subscription[Any]) -> None:
         """Unsubscribe and drop what is queued (a ``once`` subscription took its event)."""
         self.unsubscribe(subscription)
         subscription.inbox.clear()
 
-    def forget(self, subscription: Subscription[Any]) -> None:
+    def _forget(self, subscription: Subscription[Any]) -> None:
         """The last worker of a closed subscription has ended (or none had started)."""
         self._subscriptions.pop(subscription, None)
         subscription.mark_closed()

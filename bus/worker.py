@@ -55,7 +55,7 @@ async def work(bus: EventBus, subscription: Subscription[Any], slot: int) -> Non
             if blocked_senders:
                 blocked_senders.popleft().set()
             if subscription.once:
-                bus.retire(subscription)
+                bus._retire(subscription)
             in_flight[slot] = event
             try:
                 call = subscription.call
@@ -90,7 +90,7 @@ async def work(bus: EventBus, subscription: Subscription[Any], slot: int) -> Non
         del tracker.workers[task_id]
         inbox.workers -= 1
         if inbox.workers == 0 and inbox.closed:
-            bus.forget(subscription)
+            bus._forget(subscription)
 
 
 async def _call(subscription: Subscription[Any], event: Event, context: Context | None) -> None:
