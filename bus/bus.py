@@ -136,7 +136,15 @@ class EventBus:
 
     async def join(self) -> None:
         """Wait, without a deadline, until no delivery is queued or in progress."""
-        await self.tracker.wait_idle()
+        await self._wait_idle()
+
+    async def _wait_idle(self) -> None:
+        """Idle inboxes, then an idle transport, and still idle inboxes after that."""
+        while True:
+            await self.tracker.wait_idle()
+            await self.transport.wait_idle()
+            if not self.tracker.outstanding:
+                return
 
     async def drain(self, timeout: float | None = None) -> DrainReport:  # noqa: ASYNC109
         """Wait for every delivery to finish; past ``timeout`` seconds, cancel and report.
@@ -147,7 +155,7 @@ class EventBus:
         raise :class:`BusClosedError`. The report is also kept in :attr:`last_drain`.
         """
         with anyio.move_on_after(timeout):
-            await self.tracker.wait_idle()
+            await self._wait_idle()
             self.last_drain = DrainReport()
             return self.last_drain
         report = self._abandon()
@@ -188,6 +196,7 @@ class EventBus:
         isolate_context: bool = True,
         run_in_thread: bool = False,
         on_error: ErrorPolicy | None = None,
+        durable: bool = True,
     ) -> Subscription[E]:
         """Deliver every published instance of ``event_type`` (subclasses too) to ``handler``.
 
@@ -207,6 +216,12 @@ class EventBus:
             ``concurrency`` for this subscription), with the publisher's context.
         :param on_error: retries, backoff and dead letters; by default a failure
             goes to the failure hooks (or the log) once.
+        :param durable: on a broker transport, the broker keeps the backlog of
+            this subscription's name while no process consumes it, and
+            processes subscribing under one name share its events. ``False``
+            for a transient subscription that wants only what is published
+            while it exists (``wait_for`` and ``request`` make such). The
+            memory transport ignores it.
         :raises ValueError: an impossible combination (``once`` with
             ``concurrency`` > 1, ``run_in_thread`` with an async handler).
         """
@@ -221,6 +236,7 @@ class EventBus:
             isolate_context=isolate_context,
             run_in_thread=run_in_thread,
             on_error=on_error,
+            durable=durable,
         )
         subscription.wrap(self._interceptors)
         self._subscriptions[subscription] = None
@@ -239,6 +255,7 @@ class EventBus:
         isolate_context: bool = True,
         run_in_thread: bool = False,
         on_error: ErrorPolicy | None = None,
+        durable: bool = True,
     ) -> Callable[[Handler[E]], Handler[E]]:
         """Decorator form of :meth:`subscribe`, with the same options::
 
@@ -257,6 +274,7 @@ class EventBus:
                 isolate_context=isolate_context,
                 run_in_thread=run_in_thread,
                 on_error=on_error,
+                durable=durable,
             )
             return handler
 

@@ -38,8 +38,12 @@ class Receipt:
     async def ack(self) -> None:
         """The handler finished: the broker may forget the message."""
 
-    async def nak(self) -> None:
-        """The handler failed: the broker may deliver the message again."""
+    async def nak(self, error: BaseException | None = None) -> None:
+        """The handler failed with ``error``: the broker may deliver the message again.
+
+        The transport decides from ``error`` (and the deliveries so far) whether to
+        redeliver or dead-letter.
+        """
 
 
 class Flag(Protocol):

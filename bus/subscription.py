@@ -71,6 +71,7 @@ class Subscription(Generic[E]):
         isolate_context: bool = True,
         run_in_thread: bool = False,
         on_error: ErrorPolicy | None = None,
+        durable: bool = True,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
@@ -86,6 +87,7 @@ class Subscription(Generic[E]):
         self.isolate_context = isolate_context
         self.run_in_thread = run_in_thread
         self.error_policy = on_error if on_error is not None else ErrorPolicy()
+        self.durable = durable
         self.inbox = Inbox(max_pending, tracker, name)
         self.stats = SubscriptionStats()
         self.in_flight: list[Event | None] = [None] * concurrency

@@ -70,6 +70,14 @@ class Transport(ABC):
         """The name of a subscription that had no room for ``event`` (for error messages)."""
         return "a subscriber"
 
+    async def wait_idle(self) -> None:  # noqa: B027 - optional hook
+        """Wait until the broker holds nothing for this process's subscriptions.
+
+        The bus calls it from ``join``/``drain`` once its inboxes are empty: an
+        in-process transport has nothing more in flight, a broker transport may
+        have events stored but not yet pulled, or pulled and not yet acked.
+        """
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Disconnect; called once the bus has stopped its workers."""
 

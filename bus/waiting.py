@@ -63,6 +63,7 @@ async def _expect(
         outcome.offer,
         name=f"wait_for:{event_type.__name__}",
         isolate_context=False,
+        durable=False,
     )
     try:
         yield outcome

@@ -139,7 +139,7 @@ async def _failed(
     else:
         await run_in_context(context, report)
     if receipt is not None:
-        await receipt.nak()
+        await receipt.nak(exc)
 
 
 async def _report(

@@ -13,6 +13,7 @@ import pytest
 
 from salesbus.observability import Telemetry, configure_telemetry
 from tests.fakes.otlp import OtlpReceiver
+from tests.nats_server import NatsServer
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -30,3 +31,10 @@ def receiver() -> Iterator[OtlpReceiver]:
 def telemetry(receiver: OtlpReceiver) -> Iterator[Telemetry]:
     with configure_telemetry(otlp_endpoint=receiver.url, private=True) as handle:
         yield handle
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real JetStream server for the session; tests keep apart by stream and prefix."""
+    with NatsServer(tmp_path_factory.mktemp("jetstream")) as server:
+        yield server.url

@@ -8,11 +8,13 @@ import pytest
 
 from salesbus.bus import EventBus
 
+from .differences import NATS_PUBLISH
 from .events import Tick
 
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.memory_only(NATS_PUBLISH)
 async def test_the_pending_bound_is_never_exceeded_and_the_publisher_waits() -> None:
     gate = anyio.Event()
     handled: list[int] = []
@@ -67,6 +69,7 @@ async def test_a_full_inbox_delays_only_publishers_of_its_own_events() -> None:
     assert len(cats) == 1
 
 
+@pytest.mark.memory_only(NATS_PUBLISH)
 async def test_a_cancelled_waiting_publisher_does_not_strand_the_others() -> None:
     gate = anyio.Event()
     handled: list[int] = []

@@ -9,6 +9,7 @@ import pytest
 
 from salesbus.bus import EventBus
 
+from .differences import NATS_CONTEXT
 from .events import Tick
 
 pytestmark = pytest.mark.anyio
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.anyio
 request_id: ContextVar[str] = ContextVar("request_id", default="unset")
 
 
+@pytest.mark.memory_only(NATS_CONTEXT)
 async def test_the_publishers_context_is_current_in_the_handler_across_suspensions() -> None:
     seen: dict[int, tuple[str, str]] = {}
 
@@ -37,6 +39,7 @@ async def test_the_publishers_context_is_current_in_the_handler_across_suspensio
     assert seen == {n: (f"request-{n}", f"request-{n}") for n in range(3)}
 
 
+@pytest.mark.memory_only(NATS_CONTEXT)
 async def test_a_sync_handler_sees_the_publishers_context() -> None:
     seen: list[str] = []
     async with EventBus() as bus:
@@ -46,6 +49,7 @@ async def test_a_sync_handler_sees_the_publishers_context() -> None:
     assert seen == ["outer"]
 
 
+@pytest.mark.memory_only(NATS_CONTEXT)
 async def test_changes_a_handler_makes_stay_in_that_handler() -> None:
     seen_by_second: list[str] = []
 
@@ -67,6 +71,7 @@ async def test_changes_a_handler_makes_stay_in_that_handler() -> None:
     assert seen_by_second == ["published"]
 
 
+@pytest.mark.memory_only(NATS_CONTEXT)
 async def test_events_published_by_a_handler_carry_the_handlers_context() -> None:
     from .events import Dog
 

@@ -18,6 +18,7 @@ from salesbus.bus import (
     encode_event,
 )
 
+from .differences import NATS_CONTEXT
 from .events import Tick
 
 pytestmark = pytest.mark.anyio
@@ -107,6 +108,7 @@ def test_backoff_grows_by_the_factor_up_to_the_cap() -> None:
         ErrorPolicy(retries=-1)
 
 
+@pytest.mark.memory_only(NATS_CONTEXT)
 async def test_a_blocking_handler_runs_in_a_thread_with_the_publishers_context() -> None:
     loop_thread = threading.get_ident()
     seen: list[tuple[int, str, bool]] = []
@@ -130,6 +132,7 @@ def test_run_in_thread_refuses_an_async_handler() -> None:
         EventBus().subscribe(Tick, handler, run_in_thread=True)
 
 
+@pytest.mark.memory_only(NATS_CONTEXT)
 async def test_without_context_isolation_a_handler_runs_in_the_workers_context() -> None:
     isolated: list[str] = []
     shared: list[str] = []

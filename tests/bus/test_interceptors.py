@@ -8,6 +8,7 @@ import pytest
 
 from salesbus.bus import ConsumeNext, Event, EventBus, Interceptor, PublishNext, Subscription
 
+from .differences import NATS_CONTEXT
 from .events import Tick
 
 pytestmark = pytest.mark.anyio
@@ -71,6 +72,7 @@ async def test_a_consume_interceptor_sees_the_handlers_exception() -> None:
     ]
 
 
+@pytest.mark.memory_only(NATS_CONTEXT)
 async def test_context_set_by_a_publish_interceptor_reaches_the_handler() -> None:
     class Tracing(Interceptor):
         async def publish_scope(self, call_next: PublishNext, event: Event) -> None:

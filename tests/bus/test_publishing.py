@@ -20,6 +20,7 @@ from salesbus.bus import (
     PublishTimeoutError,
 )
 
+from .differences import NATS_NOWAIT, NATS_PUBLISH
 from .events import Animal, Cat, Dog, Tick
 
 pytestmark = pytest.mark.anyio
@@ -32,6 +33,7 @@ async def _taken(bus: EventBus, name: str) -> None:
             await anyio.sleep(0.001)
 
 
+@pytest.mark.memory_only(NATS_NOWAIT)
 async def test_publish_nowait_delivers_at_once_when_there_is_room() -> None:
     seen: list[int] = []
     async with EventBus() as bus:
@@ -41,6 +43,7 @@ async def test_publish_nowait_delivers_at_once_when_there_is_room() -> None:
     assert seen == [1]
 
 
+@pytest.mark.memory_only(NATS_NOWAIT)
 async def test_publish_nowait_raises_when_an_inbox_is_full_and_delivers_to_no_one() -> None:
     gate = anyio.Event()
     roomy: list[int] = []
@@ -69,6 +72,7 @@ async def test_publish_nowait_before_the_bus_runs_raises() -> None:
         EventBus().publish_nowait(Tick(n=1))
 
 
+@pytest.mark.memory_only(NATS_NOWAIT)
 async def test_publish_nowait_runs_publish_interceptors() -> None:
     class Stamp(Interceptor):
         async def publish_scope(self, call_next: PublishNext, event: Event) -> None:
@@ -82,6 +86,7 @@ async def test_publish_nowait_runs_publish_interceptors() -> None:
     assert seen == ["stamped"]
 
 
+@pytest.mark.memory_only(NATS_PUBLISH)
 async def test_publish_with_a_timeout_gives_up_and_delivers_to_no_one() -> None:
     gate = anyio.Event()
     roomy: list[int] = []
@@ -105,6 +110,7 @@ async def test_publish_with_a_timeout_gives_up_and_delivers_to_no_one() -> None:
     assert cramped == [1, 2]
 
 
+@pytest.mark.memory_only(NATS_PUBLISH)
 async def test_a_fan_out_cancelled_while_waiting_reaches_no_subscriber() -> None:
     gate = anyio.Event()
     dogs: list[str] = []
@@ -130,6 +136,7 @@ async def test_a_fan_out_cancelled_while_waiting_reaches_no_subscriber() -> None
     assert cats == ["animal:a", "animal:b"]
 
 
+@pytest.mark.memory_only(NATS_PUBLISH)
 async def test_a_publish_cycle_between_two_full_subscriptions_is_caught() -> None:
     """Pings and pongs each publish the other; with full inboxes both would wait forever."""
 
@@ -206,6 +213,7 @@ async def test_a_transport_that_overrides_only_send_sees_every_publish() -> None
     assert sent == [0, 1, 2]
 
 
+@pytest.mark.memory_only(NATS_PUBLISH)
 async def test_a_handler_publishing_into_its_own_full_inbox_is_a_cycle_too() -> None:
     failures: list[HandlerFailure] = []
 

@@ -8,6 +8,7 @@ import pytest
 
 from salesbus.bus import EventBus
 
+from .differences import NATS_BACKLOG, NATS_CONSUMERS
 from .events import Tick
 
 pytestmark = pytest.mark.anyio
@@ -17,6 +18,7 @@ def _task_count() -> int:
     return len(anyio.get_running_tasks())
 
 
+@pytest.mark.memory_only(NATS_CONSUMERS)
 async def test_ten_thousand_subscribe_unsubscribe_cycles_leave_no_task_behind() -> None:
     async with EventBus() as bus:
         await anyio.lowlevel.checkpoint()
@@ -37,6 +39,7 @@ async def test_ten_thousand_subscribe_unsubscribe_cycles_leave_no_task_behind() 
         assert sorted(seen) == list(range(10_000))  # each by its own subscription
 
 
+@pytest.mark.memory_only(NATS_BACKLOG)
 async def test_unsubscribe_handles_what_was_queued_then_forgets_the_subscription() -> None:
     handled: list[int] = []
 
@@ -58,6 +61,7 @@ async def test_unsubscribe_handles_what_was_queued_then_forgets_the_subscription
         bus.unsubscribe(subscription)  # twice is harmless
 
 
+@pytest.mark.memory_only(NATS_BACKLOG)
 async def test_leaving_a_subscription_block_waits_for_its_deliveries_and_ends_it() -> None:
     handled: list[int] = []
 
