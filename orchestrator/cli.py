@@ -39,6 +39,7 @@ from .runner import Instrumentation, RunSettings, Simulation, run_batch
 from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING
 from .store import Statement, Store, StoreError, open_store
 from .telemetry import instrumentation_for
+from .transports import TransportConfigError, is_broker
 
 app = typer.Typer(
     help="Research, analyse and draft outreach for B2B companies — durably, concurrently, traced.",
@@ -56,6 +57,11 @@ DbOption = Annotated[
 ]
 WorkflowArg = Annotated[str, typer.Argument(help="Workflow id or prefix.")]
 NoteOption = Annotated[str | None, typer.Option(help="Why, for the record.")]
+TRANSPORT = typer.Option(
+    "--transport",
+    envvar="SALESBUS_TRANSPORT",
+    help="memory (agents in this process) or nats://host:port (agents in salesbus workers).",
+)
 LlmChoice = Literal["auto", "offline", "anthropic"]
 GRACE_SECONDS = 30.0
 
@@ -72,7 +78,14 @@ def _guard(action: Callable[[], T]) -> T:
     """Errors a user can act on become one red line and an exit code, not a traceback."""
     try:
         return action()
-    except (CliError, StoreError, CampaignError, LeadFileError, ProviderConfigError) as exc:
+    except (
+        CliError,
+        StoreError,
+        CampaignError,
+        LeadFileError,
+        ProviderConfigError,
+        TransportConfigError,
+    ) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
     except approval.ApprovalError as exc:
@@ -128,6 +141,7 @@ def run(
     simulate_latency: Annotated[float, typer.Option(hidden=True)] = 0.0,
     simulate_failures: Annotated[float, typer.Option(hidden=True)] = 0.0,
     simulate_permanent_failures: Annotated[float, typer.Option(hidden=True)] = 0.0,
+    transport: Annotated[str, TRANSPORT] = "memory",
 ) -> None:
     """Run (or resume) a batch: research, analyse and draft outreach for every lead."""
     settings = RunSettings(
@@ -142,6 +156,7 @@ def run(
         fetch_websites=fetch_websites,
         allow_private_websites=allow_private_websites,
         simulation=Simulation(simulate_latency, simulate_failures, simulate_permanent_failures),
+        transport=transport,
     )
     _logging(log_level, log_format)
     campaign_loaded, companies, digest = _guard(lambda: _inputs(leads, campaign))
@@ -294,8 +309,10 @@ def status(
         str | None, typer.Argument(help="Batch id or prefix (default: latest).")
     ] = None,
     db: DbOption = Path("salesbus.db"),
+    transport: Annotated[str, TRANSPORT] = "memory",
 ) -> None:
-    """Counts by state for a batch, and the workflows waiting for a person."""
+    """Counts by state for a batch, and the workflows waiting for a person (and, on a broker,
+    the live workers and the stream's depth)."""
 
     async def main() -> None:
         async with open_store(db) as store:
@@ -316,6 +333,10 @@ def status(
                 )
             for workflow in await store.workflows(record.id, [FAILED]):
                 out.print(f"  failed: {workflow.id}  {workflow.company.name}  ({workflow.reason})")
+        if is_broker(transport):
+            from .cli_worker import show_broker
+
+            await show_broker(transport)
 
     _run(main)
 
@@ -572,9 +593,16 @@ def prune(
     out.print(f"pruned {changed} row(s)")
 
 
+from . import cli_worker  # noqa: E402,F401 - registers worker and dead-letters on app
+
+
 def main() -> None:
     app()
 
 
 if __name__ == "__main__":
-    main()
+    # The imported module's app, not this __main__ copy's: commands that other
+    # modules (cli_worker) register on ``app`` are on the imported one.
+    from salesbus.orchestrator.cli import main as _main
+
+    _main()

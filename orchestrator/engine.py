@@ -98,7 +98,10 @@ class Orchestrator:
         tracer: WorkflowTracer | None = None,
         observers: Iterable[StepObserver] = (),
         log_events: bool = True,
+        run_agents: bool = True,
     ) -> None:
+        """``run_agents=False``: the agents run elsewhere (``salesbus worker`` processes on
+        a broker transport); this process only admits, stores and reacts."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.bus = bus
@@ -114,7 +117,7 @@ class Orchestrator:
         self._changed = anyio.Event()
         self._task_group: TaskGroup | None = None
         self._runtime = AgentRuntime(bus, forward_outputs=False, observers=list(observers))
-        for step in spec.steps:
+        for step in spec.steps if run_agents else ():
             self._runtime.add(step.agent, concurrency=step.concurrency, timeout=step.timeout)
         bus.subscribe(StepStarted, self._on_started, name="orchestrator:started")
         bus.subscribe(

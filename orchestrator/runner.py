@@ -31,10 +31,14 @@ from .engine import BatchProgress, Orchestrator, WorkflowTracer
 from .retry import RetryPolicy
 from .sales import sales_pipeline
 from .store import Store
+from .transports import declare_agents, make_transport
 
 __all__ = ["RunSettings", "Simulation", "build_provider", "run_batch"]
 
 logger = logging.getLogger("salesbus.run")
+
+_ACK_WAIT = 30.0
+"""Seconds the orchestrator may hold a status event on a broker (its handlers are quick)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,8 @@ class RunSettings:
     """``None``: fetch when a network model runs (Claude), not for the offline rules."""
     allow_private_websites: bool = False
     simulation: Simulation = field(default_factory=Simulation)
+    transport: str | None = None
+    """``None``/``memory``: agents run in this process; ``nats://…``: in ``salesbus worker``s."""
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
@@ -163,7 +169,12 @@ async def run_batch(
             spec = sales_pipeline(
                 provider, campaign, fetcher=fetcher, step_timeout=settings.step_timeout
             )
-            async with EventBus(interceptors=instrumentation.interceptors) as bus:
+            transport = make_transport(settings.transport, ack_wait=_ACK_WAIT)
+            async with EventBus(
+                transport=transport, interceptors=instrumentation.interceptors
+            ) as bus:
+                if transport is not None:
+                    await declare_agents(transport, [(s.name, s.consumes) for s in spec.steps])
                 if instrumentation.on_bus is not None:
                     instrumentation.on_bus(bus)
                 orchestrator = Orchestrator(
@@ -174,6 +185,7 @@ async def run_batch(
                     retry=settings.retry_policy(),
                     tracer=instrumentation.tracer,
                     observers=instrumentation.observers,
+                    run_agents=transport is None,
                 )
                 if on_start is not None:
                     started = on_start(prepared, orchestrator)

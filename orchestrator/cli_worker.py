@@ -1,0 +1,182 @@
+"""CLI commands for a multi-process deployment on NATS: ``worker`` and ``dead-letters``.
+
+Registered on the main ``app`` by one import in cli.py. Each command parses,
+calls one package function and prints.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import anyio
+import typer
+from rich.table import Table
+
+from salesbus.agents.campaign import load_campaign
+
+from .cli import CliError, _choice, _logging, _run, app, err, out
+from .runner import RunSettings, Simulation
+from .transports import is_broker, nats_transport
+from .worker import WorkerSettings, run_worker
+from .workers import live_workers
+
+TransportOption = Annotated[
+    str,
+    typer.Option(
+        "--transport",
+        envvar="SALESBUS_TRANSPORT",
+        help="The broker: nats://host:port (comma-separated for a cluster).",
+    ),
+]
+
+dead_letters = typer.Typer(help="Events the broker gave up on: list them, replay them.")
+app.add_typer(dead_letters, name="dead-letters")
+
+
+def _broker(url: str) -> str:
+    if not is_broker(url):
+        raise CliError("this command needs a broker: --transport nats://host:port")
+    return url
+
+
+@app.command()
+def worker(
+    transport: TransportOption = "",
+    agents: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated steps to run: research,analysis,personalization."),
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Events per agent at once.")] = 16,
+    campaign: Annotated[Path, typer.Option("--campaign", "-c", help="Campaign TOML file.")] = Path(
+        "campaign.toml"
+    ),
+    llm: Annotated[str, typer.Option(help="auto, offline or anthropic.")] = "auto",
+    model: Annotated[str | None, typer.Option(help="Claude model id.")] = None,
+    llm_concurrency: Annotated[int, typer.Option(min=1, help="Model calls at once.")] = 16,
+    rpm: Annotated[float | None, typer.Option(help="Model requests per minute, at most.")] = None,
+    step_timeout: Annotated[float, typer.Option(help="Seconds per step attempt.")] = 120.0,
+    log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "WARNING",
+    simulate_latency: Annotated[float, typer.Option(hidden=True)] = 0.0,
+) -> None:
+    """Run agents for an orchestrator elsewhere, until SIGINT/SIGTERM."""
+    _logging(log_level, log_format)
+    url = _broker(transport)
+    if not campaign.exists():
+        raise CliError(f"no campaign file at {campaign} (pass --campaign FILE)")
+    settings = WorkerSettings(
+        transport=url,
+        agents=[a.strip() for a in agents.split(",") if a.strip()] if agents else None,
+        concurrency=concurrency,
+        run=RunSettings(
+            llm=_choice(llm),
+            model=model,
+            llm_concurrency=llm_concurrency,
+            requests_per_minute=rpm,
+            step_timeout=step_timeout,
+            simulation=Simulation(latency=simulate_latency),
+        ),
+    )
+    loaded = load_campaign(campaign)
+
+    async def main() -> None:
+        stop = anyio.Event()
+        async with anyio.create_task_group() as tg:
+
+            async def on_signal() -> None:
+                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                    async for _ in signals:
+                        err.print("[yellow]stopping:[/] finishing the steps in hand")
+                        stop.set()
+                        return
+
+            tg.start_soon(on_signal)
+            await run_worker(settings, loaded, stop)
+            tg.cancel_scope.cancel()
+
+    _run(main)
+
+
+@dead_letters.command("list")
+def list_dead_letters(transport: TransportOption = "") -> None:
+    """Every dead letter: its sequence, event, subscription, deliveries and error."""
+
+    async def main() -> None:
+        broker = nats_transport(_broker(transport))
+        try:
+            letters = await broker.dead_letters()
+        finally:
+            await broker.aclose()
+        table = Table("seq", "event", "event id", "subscription", "deliveries", "error")
+        for letter in letters:
+            table.add_row(
+                str(letter.sequence),
+                letter.event_type,
+                letter.event_id,
+                letter.subscription,
+                str(letter.deliveries),
+                letter.error,
+            )
+        out.print(table)
+
+    _run(main)
+
+
+@dead_letters.command("replay")
+def replay_dead_letters(
+    sequences: Annotated[list[int] | None, typer.Argument(help="Sequences from list.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every dead letter.")] = False,
+    transport: TransportOption = "",
+) -> None:
+    """Publish dead letters again on their own subjects (and remove them from the list)."""
+    if not sequences and not every:
+        raise typer.BadParameter("give sequences or --all")
+
+    async def main() -> int:
+        broker = nats_transport(_broker(transport))
+        try:
+            chosen = sequences or [letter.sequence for letter in await broker.dead_letters()]
+            for sequence in chosen:
+                try:
+                    await broker.replay_dead_letter(sequence)
+                except LookupError as exc:
+                    raise CliError(str(exc)) from None
+            return len(chosen)
+        finally:
+            await broker.aclose()
+
+    out.print(f"replayed {_run(main)} dead letter(s)")
+
+
+async def show_broker(url: str) -> None:
+    """``status`` on a broker: live workers and what the stream holds per subject."""
+    broker = nats_transport(url)
+    try:
+        workers = await live_workers(broker)
+        depth = await broker.depth()
+        backlog = await broker.backlog()
+    finally:
+        await broker.aclose()
+    table = Table(
+        "worker", "agents", "handled", "failed", "in flight", "last beat", title="workers"
+    )
+    for beat in workers:
+        table.add_row(
+            beat.worker,
+            ",".join(beat.agents),
+            str(beat.handled),
+            str(beat.failed),
+            str(beat.in_flight),
+            beat.beat_at.strftime("%H:%M:%S"),
+        )
+    out.print(table if workers else "[yellow]no live workers[/]")
+    subjects = Table("subject", "stored", title=f"stream {broker.stream}")
+    for subject, count in depth.items():
+        subjects.add_row(subject, str(count))
+    out.print(subjects)
+    consumers = Table("subscription", "waiting", "in hand (unacked)", title="backlog")
+    for name, (waiting, unacked) in sorted(backlog.items()):
+        consumers.add_row(name, str(waiting), str(unacked))
+    out.print(consumers)

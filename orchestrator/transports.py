@@ -1,0 +1,65 @@
+"""Which bus transport a process runs on, from ``--transport`` or ``SALESBUS_TRANSPORT``.
+
+``memory`` (or nothing): one process, agents in it. ``nats://host:port``: the
+bus is a NATS JetStream stream; ``run``/``serve`` keep the store and the
+orchestrator, ``salesbus worker`` processes run the agents.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from salesbus.bus import Event, Transport
+
+if TYPE_CHECKING:
+    from salesbus.bus.nats_transport import NatsTransport
+
+__all__ = ["TransportConfigError", "agent_subscription", "is_broker", "make_transport"]
+
+
+class TransportConfigError(ValueError):
+    """A transport URL salesbus cannot use (the CLI prints it and exits 2)."""
+
+
+def is_broker(url: str | None) -> bool:
+    return bool(url) and url != "memory"
+
+
+def make_transport(url: str | None, *, ack_wait: float = 60.0) -> Transport | None:
+    """The transport for ``url``; ``None`` for the memory transport (the bus's default).
+
+    :param ack_wait: seconds a process may hold an event (longer than a step's timeout).
+    :raises TransportConfigError: an unknown scheme, or nats-py is not installed.
+    """
+    if not is_broker(url):
+        return None
+    assert url is not None
+    return nats_transport(url, ack_wait=ack_wait)
+
+
+def nats_transport(url: str, *, ack_wait: float = 60.0) -> NatsTransport:
+    if not all(part.startswith(("nats://", "tls://")) for part in url.split(",")):
+        raise TransportConfigError(
+            f"transport {url!r}: expected memory or nats://host:port (comma-separated for a"
+            " cluster)"
+        )
+    try:
+        from salesbus.bus.nats_transport import NatsTransport
+    except ImportError as missing:
+        raise TransportConfigError(str(missing)) from missing
+    return NatsTransport(url, ack_wait=ack_wait)
+
+
+def agent_subscription(step_name: str) -> str:
+    """The subscription name an agent runs under (``AgentRuntime.add``), shared by workers."""
+    return f"agent:{step_name}"
+
+
+async def declare_agents(transport: Transport, steps: list[tuple[str, type[Event]]]) -> None:
+    """Make the agents' durable consumers before the first publish, so events wait for workers
+    that start later."""
+    from salesbus.bus.nats_transport import NatsTransport
+
+    if isinstance(transport, NatsTransport):
+        for step_name, consumes in steps:
+            await transport.declare(consumes, agent_subscription(step_name))
