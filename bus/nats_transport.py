@@ -38,7 +38,7 @@ try:
     import nats
     from nats.aio.client import Client
     from nats.aio.msg import Msg
-    from nats.errors import TimeoutError as NatsTimeoutError
+    from nats.errors import Error as NatsError
     from nats.js import JetStreamContext
     from nats.js.api import (
         AckPolicy,
@@ -103,10 +103,20 @@ class _Ack(Receipt):
         self._subscription = subscription
 
     async def ack(self) -> None:
-        await self._msg.ack()
+        try:
+            await self._msg.ack()
+        except NatsError as exc:  # the broker redelivers it; handlers are idempotent
+            logger.warning(
+                "could not ack %s (%r): it will be delivered again", self._msg.subject, exc
+            )
 
     async def nak(self, error: BaseException | None = None) -> None:
-        await self._transport.failed(self._msg, self._subscription, error)
+        try:
+            await self._transport.failed(self._msg, self._subscription, error)
+        except NatsError as exc:
+            logger.warning(
+                "could not nak %s (%r): redelivered after ack_wait", self._msg.subject, exc
+            )
 
 
 class NatsTransport(Transport):
@@ -123,6 +133,9 @@ class NatsTransport(Transport):
     :param inactive_threshold: seconds after which a consumer nobody pulls from
         is removed by the server (a worker away for longer loses its backlog).
     :param fetch_batch: messages pulled at once per subscription (bounded by its inbox room).
+    :param max_age: seconds the stream keeps a message (handled or not).
+    :param publish_retry_for: seconds ``publish`` keeps retrying while the broker is
+        unreachable (restarting); the event id makes a retry that did land harmless.
     """
 
     def __init__(
@@ -138,6 +151,8 @@ class NatsTransport(Transport):
         inactive_threshold: float = 24 * 3600.0,
         fetch_batch: int = 64,
         storage: StorageType = StorageType.FILE,
+        max_age: float = 7 * 24 * 3600.0,
+        publish_retry_for: float = 60.0,
     ) -> None:
         if max_deliver < 1:
             raise ValueError("max_deliver must be at least 1")
@@ -151,6 +166,8 @@ class NatsTransport(Transport):
         self.inactive_threshold = inactive_threshold
         self.fetch_batch = fetch_batch
         self.storage = storage
+        self.max_age = max_age
+        self.publish_retry_for = publish_retry_for
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._task_group: TaskGroup | None = None
@@ -168,7 +185,11 @@ class NatsTransport(Transport):
         """Connect and make sure the stream exists; :meth:`start` calls it, tools may alone."""
         if self._js is None:
             self._nc = await nats.connect(
-                servers=self.url.split(","), name=f"salesbus:{self.prefix}", connect_timeout=5
+                servers=self.url.split(","),
+                name=f"salesbus:{self.prefix}",
+                connect_timeout=5,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
             )
             self._js = self._nc.jetstream()
             config = StreamConfig(
@@ -177,6 +198,7 @@ class NatsTransport(Transport):
                 retention=RetentionPolicy.LIMITS,
                 storage=self.storage,
                 duplicate_window=self.duplicate_window,
+                max_age=self.max_age,
             )
             try:
                 await self._js.add_stream(config)
@@ -285,7 +307,19 @@ class NatsTransport(Transport):
         traceparent = event.trace_context.get("traceparent") if event.trace_context else None
         if traceparent:
             headers["traceparent"] = traceparent
-        await self.js.publish(self.subject(type(event)), encode_event(event), headers=headers)
+        subject, payload = self.subject(type(event)), encode_event(event)
+        deadline = anyio.current_time() + self.publish_retry_for
+        delay = 0.1
+        while True:
+            try:
+                await self.js.publish(subject, payload, headers=headers)
+                return
+            except NatsError as exc:
+                if anyio.current_time() + delay > deadline:
+                    raise
+                logger.warning("publish to %s failed (%r); retrying in %.1fs", subject, exc, delay)
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
     def try_send(self, event: Event) -> bool:
         """Always ``False``: only an awaited publish gets the server's acknowledgement."""
@@ -304,7 +338,11 @@ class NatsTransport(Transport):
                 await consumer.ready.wait()
                 if consumer.failed:
                     continue
-                info = await self.js.consumer_info(self.stream, consumer.name)
+                try:
+                    info = await self.js.consumer_info(self.stream, consumer.name)
+                except NatsError:  # reconnecting: ask again
+                    busy = True
+                    break
                 if info.num_pending or info.num_ack_pending:
                     busy = True
                     break
@@ -343,6 +381,14 @@ class NatsTransport(Transport):
             deliveries,
             error,
         )
+
+    async def backlog(self) -> dict[str, tuple[int, int]]:
+        """Per consumer: (events waiting to be pulled, events pulled and not yet acked)."""
+        js = await self.connect()
+        return {
+            info.name: (info.num_pending or 0, info.num_ack_pending or 0)
+            for info in await js.consumers_info(self.stream)
+        }
 
     async def dead_letters(self) -> list[DeadLetterMessage]:
         """Every dead letter in the stream, oldest first."""
@@ -449,7 +495,11 @@ class _Consumer:
                 room = 1 + max(0, inbox.capacity - len(inbox) - inbox.reserved)
                 try:
                     msgs = await pull.fetch(min(room, transport.fetch_batch), timeout=1.0)
-                except NatsTimeoutError:
+                except TimeoutError:  # nats-py raises its own and asyncio's: nothing came
+                    continue
+                except NatsError as exc:  # the broker is restarting: the client reconnects
+                    logger.warning("pulling for %s failed (%r); retrying", self.name, exc)
+                    await anyio.sleep(0.5)
                     continue
                 finally:
                     inbox.release()
