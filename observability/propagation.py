@@ -1,0 +1,121 @@
+"""Trace context in events: W3C carriers, which parent a span takes, and whether it is sampled.
+
+Trace context travels inside events (``Event.trace_context``, W3C
+``traceparent``/``tracestate``), so one company's workflow stays one trace
+across queues, retries after a backoff, restarts and other processes — with or
+without a span per bus hop. Which context a span about an event starts in
+follows one rule (:func:`event_parent_context`): the current span when it
+belongs to the trace the event carries (in process, the bus runs a handler in
+its publisher's context), otherwise the context the event carries (another
+process, or an orchestrator publishing on a workflow's behalf from outside it).
+
+:func:`parent_sampled` answers "would a child of this be recorded?" from the
+``traceparent``'s flags alone, without the propagator's regex or any SDK call:
+the fast path for traces that were not sampled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from salesbus.bus import Event
+
+__all__ = [
+    "carried_span_elsewhere",
+    "event_parent_context",
+    "extract_context",
+    "inject_context",
+    "parent_sampled",
+]
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+_TRACEPARENT = "traceparent"
+
+
+def inject_context(context: Context | None = None) -> dict[str, str]:
+    """The W3C carrier (``traceparent``, ``tracestate``) of ``context`` (default: current)."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier, context)
+    return carrier
+
+
+def extract_context(carrier: Mapping[str, str]) -> Context:
+    """A context whose current span is the (remote) span a carrier names."""
+    return _PROPAGATOR.extract(carrier)
+
+
+def event_parent_context(event: Event) -> Context | None:
+    """The context a span about ``event`` starts in; ``None`` means the current one.
+
+    The current span wins when it is in the trace the event carries (or the
+    event carries none): in process it is the more precise parent. The
+    event's own context wins otherwise — in another process nothing is
+    current, and a publisher acting for a different workflow than the one it
+    is handling must not pull that workflow into its own trace.
+    """
+    carried = event.trace_context
+    if not carried:
+        return None
+    current = trace.get_current_span().get_span_context()
+    if current.is_valid and _trace_id_of(carried) == format(current.trace_id, "032x"):
+        return None
+    return extract_context(carried)
+
+
+def parent_sampled(event: Event) -> bool | None:
+    """Whether a span about ``event`` has a sampled parent; ``None`` when it has no parent.
+
+    Read from the carried ``traceparent``'s flags when there is one (a span in
+    the same trace has the same decision, and a different trace's current
+    span is not the parent: see :func:`event_parent_context`), else from the
+    current span. ``None`` means the span would be a root, which only the
+    sampler can decide.
+    """
+    carried = event.trace_context.get(_TRACEPARENT)
+    if carried is not None:
+        return _sampled_flag(carried)
+    current = trace.get_current_span().get_span_context()
+    return current.trace_flags.sampled if current.is_valid else None
+
+
+def carried_span_elsewhere(event: Event) -> NonRecordingSpan | None:
+    """The span ``event`` carries, unless the current span is already in its trace.
+
+    What to make current around a handler so that its own spans join the
+    event's trace. Parsed by hand from a well-formed ``traceparent`` (no
+    ``tracestate``): this runs on the unsampled fast path, where the
+    propagator's regex would cost more than the hop it serves.
+    """
+    carried = event.trace_context.get(_TRACEPARENT)
+    if carried is None or _sampled_flag(carried) is None:
+        return None
+    try:
+        trace_id, span_id = int(carried[3:35], 16), int(carried[36:52], 16)
+        flags = TraceFlags(int(carried[53:55], 16))
+    except ValueError:
+        return None
+    current = trace.get_current_span().get_span_context()
+    if current.is_valid and current.trace_id == trace_id:
+        return None
+    context = SpanContext(trace_id, span_id, is_remote=True, trace_flags=flags)
+    return NonRecordingSpan(context) if context.is_valid else None
+
+
+def _sampled_flag(traceparent: str) -> bool | None:
+    """The sampled bit of ``00-<trace id>-<span id>-<flags>``; ``None`` if malformed."""
+    if len(traceparent) < 55 or traceparent[52] != "-":
+        return None
+    try:
+        return bool(int(traceparent[53:55], 16) & 1)
+    except ValueError:
+        return None
+
+
+def _trace_id_of(carrier: Mapping[str, str]) -> str:
+    """The trace id field of a ``traceparent`` (``00-<trace id>-<span id>-<flags>``)."""
+    return carrier.get(_TRACEPARENT, "")[3:35]
