@@ -28,12 +28,7 @@ from opentelemetry.trace import SpanKind
 from salesbus.bus import ConsumeNext, Event, Interceptor, PublishNext, Subscription
 
 from . import semconv as sc
-from .propagation import (
-    carried_span_elsewhere,
-    event_parent_context,
-    inject_context,
-    parent_sampled,
-)
+from .propagation import event_parent_context, inject_context, parent_sampled
 from .setup import Telemetry, default_telemetry
 from .spans import record_error
 
@@ -99,9 +94,13 @@ class BusTracing(Interceptor):
         bus = EventBus(interceptors=[BusTracing(telemetry)])
 
     An event whose trace was not sampled costs no SDK call on either side: it
-    passes on untouched, carrying its (unsampled) context. A root send span
-    the sampler declined still stamps its context on the event, so the rest
-    of that trace is declined too, without asking the sampler again.
+    passes on untouched, carrying its (unsampled) context, exactly as without
+    hop spans; salesbus's step spans read it from the event
+    (:func:`~salesbus.observability.event_parent_context`) and so decline too.
+    Nothing is made current for it: building and attaching a context would
+    cost about as much as the hop. A root send span the sampler declined still
+    stamps its context on the event, so the rest of that trace is declined
+    too, without asking the sampler again.
     """
 
     def __init__(
@@ -132,7 +131,7 @@ class BusTracing(Interceptor):
         return traced
 
     async def publish_scope(self, call_next: PublishNext, event: Event) -> None:
-        if not self._traces(type(event)) or parent_sampled(event) is False:
+        if parent_sampled(event) is False or not self._traces(type(event)):
             await call_next(event)
             return
         name = type(event).type_name
@@ -162,13 +161,12 @@ class BusTracing(Interceptor):
     async def consume_scope(
         self, call_next: ConsumeNext, event: Event, subscription: Subscription[Event]
     ) -> None:
-        if not self._traces(type(event)) or (
-            self._consumers is not None and not self._consumers(subscription)
+        if (
+            parent_sampled(event) is False
+            or not self._traces(type(event))
+            or (self._consumers is not None and not self._consumers(subscription))
         ):
             await call_next(event)
-            return
-        if parent_sampled(event) is False:
-            await _in_carried_context(call_next, event)
             return
         name = type(event).type_name
         attributes = self._attributes(event, name, sc.OPERATION_PROCESS)
@@ -206,21 +204,3 @@ class BusTracing(Interceptor):
             attributes[sc.MESSAGING_MESSAGE_CONVERSATION_ID] = event.correlation_id
             attributes[sc.WORKFLOW_ID] = event.correlation_id
         return attributes
-
-
-async def _in_carried_context(call_next: ConsumeNext, event: Event) -> None:
-    """Handle an unsampled event with its trace current: no span, the decision still flows.
-
-    In process the handler usually runs in its publisher's context, already in
-    the trace; from a broker, or from a publisher acting for another workflow,
-    the event's own (unsampled) span is made current instead.
-    """
-    carried = carried_span_elsewhere(event)
-    if carried is None:
-        await call_next(event)
-        return
-    token = otel_context.attach(trace.set_span_in_context(carried))
-    try:
-        await call_next(event)
-    finally:
-        otel_context.detach(token)

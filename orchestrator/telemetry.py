@@ -11,7 +11,12 @@ from salesbus.agents.instrumentation import TracedFetcher, TracedProvider, Traci
 from salesbus.agents.providers.base import Provider
 from salesbus.agents.status import StepEvent
 from salesbus.bus import EventBus
-from salesbus.observability import Telemetry, bus_tracing, start_workflow_trace
+from salesbus.observability import (
+    BusTracing,
+    Telemetry,
+    hop_spans_wanted,
+    start_workflow_trace,
+)
 
 from .events import ApprovalRequested, WorkflowCompleted, WorkflowFailed
 from .runner import Instrumentation
@@ -58,7 +63,7 @@ class OtelWorkflowTracer:
 
 
 def instrumentation_for(telemetry: Telemetry, *, bus_hops: bool | None = None) -> Instrumentation:
-    """Spans for workflows, step attempts, model calls and fetches; context on every bus hop.
+    """Spans for workflows, step attempts, model calls and fetches; hop spans only if asked.
 
     ``bus_hops`` asks for a ``send``/``process`` span pair per hop (default:
     ``SALESBUS_TRACE_BUS``); a broker transport, where events leave the
@@ -69,16 +74,23 @@ def instrumentation_for(telemetry: Telemetry, *, bus_hops: bool | None = None) -
     def wrap(provider: Provider) -> Provider:
         return TracedProvider(provider, telemetry)
 
+    # Without hop spans the bus needs no interceptor: every event of a workflow
+    # carries its trace context by construction (the first one the root's,
+    # agents' outputs and status events their cause's through ``caused()``, the
+    # orchestrator's own the step's), and the step spans read it from there.
     # With hop spans: status events and the orchestrator's own subscribers
     # (store, event log, metrics) are bookkeeping the step spans already tell.
-    interceptor = bus_tracing(
-        telemetry,
-        hops=bus_hops,
-        events=lambda event_type: not issubclass(event_type, StepEvent),
-        consumers=lambda subscription: not subscription.name.startswith("orchestrator:"),
-    )
+    interceptors = []
+    if telemetry.tracing_enabled and hop_spans_wanted(bus_hops):
+        interceptors.append(
+            BusTracing(
+                telemetry,
+                events=lambda event_type: not issubclass(event_type, StepEvent),
+                consumers=lambda subscription: not subscription.name.startswith("orchestrator:"),
+            )
+        )
     return Instrumentation(
-        interceptors=[interceptor] if telemetry.tracing_enabled else [],
+        interceptors=interceptors,
         observers=[TracingObserver(telemetry)],
         tracer=tracer,
         wrap_provider=wrap,
