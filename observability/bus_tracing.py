@@ -28,7 +28,12 @@ from opentelemetry.trace import SpanKind
 from salesbus.bus import ConsumeNext, Event, Interceptor, PublishNext, Subscription
 
 from . import semconv as sc
-from .propagation import event_parent_context, inject_context, parent_sampled
+from .propagation import (
+    UNSAMPLED_LAST_DIGITS,
+    event_parent_context,
+    inject_context,
+    parent_sampled,
+)
 from .setup import Telemetry, default_telemetry
 from .spans import record_error
 
@@ -131,7 +136,7 @@ class BusTracing(Interceptor):
         return traced
 
     async def publish_scope(self, call_next: PublishNext, event: Event) -> None:
-        if parent_sampled(event) is False or not self._traces(type(event)):
+        if _carries_unsampled(event) or not self._traces(type(event)):
             await call_next(event)
             return
         name = type(event).type_name
@@ -162,7 +167,7 @@ class BusTracing(Interceptor):
         self, call_next: ConsumeNext, event: Event, subscription: Subscription[Event]
     ) -> None:
         if (
-            parent_sampled(event) is False
+            _carries_unsampled(event)
             or not self._traces(type(event))
             or (self._consumers is not None and not self._consumers(subscription))
         ):
@@ -204,3 +209,17 @@ class BusTracing(Interceptor):
             attributes[sc.MESSAGING_MESSAGE_CONVERSATION_ID] = event.correlation_id
             attributes[sc.WORKFLOW_ID] = event.correlation_id
         return attributes
+
+
+def _carries_unsampled(event: Event) -> bool:
+    """Whether ``event``'s parent is known not to be sampled: the per-hop fast path.
+
+    The usual version-00 ``traceparent`` is judged by its last hex digit (no
+    slicing, no parsing); anything else goes the long way.
+    """
+    carried = event.trace_context.get("traceparent")
+    if carried is None:
+        return parent_sampled(event) is False
+    if len(carried) == 55:
+        return carried[54] in UNSAMPLED_LAST_DIGITS
+    return parent_sampled(event) is False

@@ -25,6 +25,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from salesbus.bus import Event
 
 __all__ = [
+    "UNSAMPLED_LAST_DIGITS",
     "event_parent_context",
     "extract_context",
     "inject_context",
@@ -87,6 +88,10 @@ def parent_sampled(event: Event) -> bool | None:
 
 _COMMON_FLAGS = {"00": False, "01": True, "02": False, "03": True}
 """Flags as the SDK writes them (bit 1 is W3C level 2's "random trace id")."""
+
+UNSAMPLED_LAST_DIGITS = frozenset("02468aceACE")
+"""The last hex digit of a version-00 ``traceparent`` (55 characters) whose trace is
+not sampled: for a per-hop check that cannot afford a function call."""
 
 
 def _sampled_flag(traceparent: str) -> bool | None:
