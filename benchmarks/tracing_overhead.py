@@ -12,11 +12,9 @@ context, as every event of a traced run does):
 
 * **A** untraced: ``EventBus()``, no interceptors.
 * **B** tracing on, default mode, as a traced salesbus run sets the bus up
-  (``instrumentation_for(handle).interceptors``: none, since every event of a
-  workflow carries its context by construction), 100% sampling. Target ≤ 1.25×.
-* **B'** the same for an application using the bus alone:
-  ``bus_tracing(handle)``, i.e. ``BusTraceContext`` (no spans; fills in the
-  context of an event published without one). Target ≤ 1.25×.
+  (``instrumentation_for(handle).interceptors``, i.e. ``bus_tracing(handle)``:
+  none, since events carry their context themselves), 100% sampling.
+  Target ≤ 1.25×.
 * **C** hop spans on (``bus_tracing(hops=True)``), 1% sampling the OTel way
   (``OTEL_TRACES_SAMPLER=parentbased_traceidratio``, ``_ARG=0.01``): 1% of the
   events carry a sampled context. Target ≤ 2×.
@@ -104,8 +102,6 @@ class Config:
     target: float | None = None
     """Highest allowed ratio to A (wall time); ``None``: informational."""
     cpu_target: float | None = None
-    standalone: bool = False
-    """The bus's interceptor as ``bus_tracing(telemetry)`` gives it to an application."""
     passthrough: bool = False
     """An interceptor whose two scopes only call on: the bus's own price for any interceptor."""
 
@@ -114,11 +110,6 @@ BUS: dict[str, Config] = {
     "A": Config("untraced: no interceptors", traced=False),
     "B": Config(
         "tracing on, default, as a traced salesbus run installs it; 100% sampled", target=1.25
-    ),
-    "B'": Config(
-        "tracing on, default, bus_tracing(telemetry) for an application; 100% sampled",
-        standalone=True,
-        target=1.25,
     ),
     "C": Config(
         "hop spans on, 1% sampling (parentbased_traceidratio 0.01)",
@@ -272,15 +263,12 @@ def make_telemetry(config: Config, otlp_url: str | None) -> tuple[Telemetry | No
 
 def bus_interceptors(config: Config, telemetry: Telemetry | None) -> list[Interceptor]:
     """What each configuration puts on the bus: what a traced run installs."""
-    from salesbus.observability import bus_tracing
     from salesbus.orchestrator.telemetry import instrumentation_for
 
     if config.passthrough:
         return [_pass_through()]
     if telemetry is None:
         return []
-    if config.standalone:
-        return [bus_tracing(telemetry, hops=config.hops)]
     return list(instrumentation_for(telemetry, bus_hops=config.hops).interceptors)
 
 

@@ -14,7 +14,6 @@ hop, hop spans when asked), ``metrics``, ``logs``, ``semconv``.
 
 from .bus_tracing import (
     TRACE_BUS_ENV,
-    BusTraceContext,
     BusTracing,
     bus_tracing,
     hop_spans_wanted,
@@ -49,7 +48,6 @@ from .workflow_trace import WorkflowTraceRef, start_workflow_trace, workflow_spa
 __all__ = [
     "TRACE_BUS_ENV",
     "AgentRecorder",
-    "BusTraceContext",
     "BusTracing",
     "ChatRecorder",
     "ExportPlan",

@@ -2,11 +2,12 @@
 
 A person reading a company's trace in Jaeger wants its steps, model calls and
 fetches; an in-process hop would add two spans that say little there, and an
-SDK span costs several times a whole hop. So by default the bus makes no
-spans: :class:`BusTraceContext` only makes sure an event carries its
-publisher's trace context, and in process a handler runs in its publisher's
-``contextvars`` context anyway. :class:`BusTracing` adds ``send`` / ``process``
-spans with messaging attributes; :func:`bus_tracing` picks one of the two:
+SDK span costs dozens of hops. So by default the bus makes no spans and has no
+tracing interceptor at all: the trace context travels in the events
+(``Event.trace_context``, copied by ``event.caused()``), and in process a
+handler runs in its publisher's ``contextvars`` context anyway.
+:class:`BusTracing` adds ``send`` / ``process`` spans with messaging
+attributes; :func:`bus_tracing` gives it when asked:
 
 * ``hops=True`` (or ``SALESBUS_TRACE_BUS=1`` with ``hops=None``) for debugging;
 * a transport where events leave the process (a broker such as NATS) should
@@ -37,7 +38,7 @@ from .propagation import (
 from .setup import Telemetry, default_telemetry
 from .spans import record_error
 
-__all__ = ["TRACE_BUS_ENV", "BusTraceContext", "BusTracing", "bus_tracing", "hop_spans_wanted"]
+__all__ = ["TRACE_BUS_ENV", "BusTracing", "bus_tracing", "hop_spans_wanted"]
 
 TRACE_BUS_ENV = "SALESBUS_TRACE_BUS"
 """Set to ``1`` (or ``true``) to get a ``send`` and a ``process`` span per bus hop."""
@@ -59,32 +60,23 @@ def bus_tracing(
     system: str = sc.MESSAGING_SYSTEM_SALESBUS,
     events: Callable[[type[Event]], bool] | None = None,
     consumers: Callable[[Subscription[Event]], bool] | None = None,
-) -> Interceptor:
-    """The bus's tracing interceptor: hop spans if :func:`hop_spans_wanted`, else context only.
+) -> list[Interceptor]:
+    """The interceptors tracing needs on a bus: ``[BusTracing]`` with hop spans, else none.
 
-    ``system``, ``events`` and ``consumers`` are :class:`BusTracing`'s and
-    matter only with hop spans.
+    Without hop spans the bus needs nothing: an event made with
+    ``event.caused()`` carries its cause's context, a first event can be
+    given ``trace_context=inject_context()``, and in process a handler runs
+    in its publisher's ``contextvars`` context anyway. Any interceptor would
+    cost a hop more than the target allows (the bus's fast path is for
+    buses without publish interceptors)::
+
+        bus = EventBus(interceptors=bus_tracing(telemetry))
+
+    ``system``, ``events`` and ``consumers`` are :class:`BusTracing`'s.
     """
-    if hop_spans_wanted(hops):
-        return BusTracing(telemetry, system=system, events=events, consumers=consumers)
-    return BusTraceContext()
-
-
-class BusTraceContext(Interceptor):
-    """Puts the current trace context into a published event that carries none; no spans.
-
-    Events made with ``event.caused()`` already carry their cause's context,
-    so for them this is one dictionary test per publish. It has no
-    ``consume_scope``, so handling costs nothing: in process a handler runs in
-    its publisher's context, and salesbus's own step spans take their parent
-    from the event (:func:`~salesbus.observability.event_parent_context`).
-    """
-
-    async def publish_scope(self, call_next: PublishNext, event: Event) -> None:
-        if event.trace_context or not trace.get_current_span().get_span_context().is_valid:
-            await call_next(event)
-            return
-        await call_next(event.model_copy(update={"trace_context": inject_context()}))
+    if not hop_spans_wanted(hops):
+        return []
+    return [BusTracing(telemetry, system=system, events=events, consumers=consumers)]
 
 
 class BusTracing(Interceptor):

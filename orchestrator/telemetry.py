@@ -11,12 +11,7 @@ from salesbus.agents.instrumentation import TracedFetcher, TracedProvider, Traci
 from salesbus.agents.providers.base import Provider
 from salesbus.agents.status import StepEvent
 from salesbus.bus import EventBus
-from salesbus.observability import (
-    BusTracing,
-    Telemetry,
-    hop_spans_wanted,
-    start_workflow_trace,
-)
+from salesbus.observability import Telemetry, bus_tracing, start_workflow_trace
 
 from .events import ApprovalRequested, WorkflowCompleted, WorkflowFailed
 from .runner import Instrumentation
@@ -80,17 +75,14 @@ def instrumentation_for(telemetry: Telemetry, *, bus_hops: bool | None = None) -
     # orchestrator's own the step's), and the step spans read it from there.
     # With hop spans: status events and the orchestrator's own subscribers
     # (store, event log, metrics) are bookkeeping the step spans already tell.
-    interceptors = []
-    if telemetry.tracing_enabled and hop_spans_wanted(bus_hops):
-        interceptors.append(
-            BusTracing(
-                telemetry,
-                events=lambda event_type: not issubclass(event_type, StepEvent),
-                consumers=lambda subscription: not subscription.name.startswith("orchestrator:"),
-            )
-        )
+    interceptors = bus_tracing(
+        telemetry,
+        hops=bus_hops,
+        events=lambda event_type: not issubclass(event_type, StepEvent),
+        consumers=lambda subscription: not subscription.name.startswith("orchestrator:"),
+    )
     return Instrumentation(
-        interceptors=interceptors,
+        interceptors=interceptors if telemetry.tracing_enabled else [],
         observers=[TracingObserver(telemetry)],
         tracer=tracer,
         wrap_provider=wrap,
