@@ -31,7 +31,8 @@ INPUT = FactSource(kind="input", detail="lead list")
 
 
 def facts_from_company(company: Company, book: FactBook | None = None) -> FactBook:
-    """One fact per field the lead row filled in, sourced to the input."""
+    """One fact per field the lead row filled in, sourced to the input; columns with no
+    field of their own become facts named after their header (``Products: …``)."""
     book = book if book is not None else FactBook()
     book.add("name", f"The company is called {company.name}.", INPUT)
     if company.industry:
@@ -55,4 +56,6 @@ def facts_from_company(company: Company, book: FactBook | None = None) -> FactBo
         contact = company.contact
         role = f", {contact.title}" if contact.title else ""
         book.add("contact", f"Known contact: {contact.name}{role}.", INPUT)
+    for header, value in company.extra_fields.items():
+        book.add("column", f"{header}: {value}", INPUT)
     return book

@@ -23,7 +23,8 @@ from rich.table import Table
 
 from salesbus.agents.campaign import Campaign, load_campaign
 from salesbus.agents.errors import CampaignError, LeadFileError
-from salesbus.agents.leads import read_leads
+from salesbus.agents.leads import parse_column_map, read_leads
+from salesbus.agents.leads.report import lead_columns, report_of
 from salesbus.agents.models import Company
 from salesbus.agents.providers.factory import ProviderConfigError
 from salesbus.bus import decode_event
@@ -33,8 +34,10 @@ from . import approval
 from .batch import PreparedBatch
 from .engine import BatchProgress, Orchestrator
 from .export import export_batch
+from .lead_summary import print_lead_summary
 from .metrics import batch_metrics
 from .progress import render_metrics, run_progress, state_line
+from .safe_text import safe
 from .runner import Instrumentation, RunSettings, Simulation, run_batch
 from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING
 from .store import Statement, Store, StoreError, open_store
@@ -45,8 +48,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True, emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 T = TypeVar("T")
 
@@ -56,6 +59,10 @@ DbOption = Annotated[
 ]
 WorkflowArg = Annotated[str, typer.Argument(help="Workflow id or prefix.")]
 NoteOption = Annotated[str | None, typer.Option(help="Why, for the record.")]
+MapOption = Annotated[
+    str | None,
+    typer.Option("--map", help='Header to field, e.g. "Company Name=name,HQ=location".'),
+]
 LlmChoice = Literal["auto", "offline", "anthropic"]
 GRACE_SECONDS = 30.0
 
@@ -73,10 +80,10 @@ def _guard(action: Callable[[], T]) -> T:
     try:
         return action()
     except (CliError, StoreError, CampaignError, LeadFileError, ProviderConfigError) as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {safe(exc)}")
         raise typer.Exit(2) from None
     except approval.ApprovalError as exc:
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {safe(exc)}")
         raise typer.Exit(1) from None
 
 
@@ -101,6 +108,7 @@ def run(
         "campaign.toml"
     ),
     db: DbOption = Path("salesbus.db"),
+    column_map: MapOption = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Workflows in flight at once.")] = 50,
     llm: Annotated[
         str, typer.Option(help="auto (Claude when ANTHROPIC_API_KEY is set), offline, anthropic.")
@@ -144,7 +152,7 @@ def run(
         simulation=Simulation(simulate_latency, simulate_failures, simulate_permanent_failures),
     )
     _logging(log_level, log_format)
-    campaign_loaded, companies, digest = _guard(lambda: _inputs(leads, campaign))
+    campaign_loaded, companies, digest = _guard(lambda: _inputs(leads, campaign, column_map))
     with configure_telemetry(otlp_endpoint=otlp) as telemetry:
         instrumentation = _instrumentation(telemetry)
         stopped = _run(
@@ -175,16 +183,16 @@ def _choice(llm: str) -> LlmChoice:
     return llm  # type: ignore[return-value]
 
 
-def _inputs(leads_path: Path, campaign_path: Path) -> tuple[Campaign, list[Company], str]:
-    """Load the campaign and the leads, reporting each unusable row with its line."""
+def _inputs(
+    leads_path: Path, campaign_path: Path, column_map: str | None
+) -> tuple[Campaign, list[Company], str]:
+    """Load the campaign and the leads, printing the lead summary in one block."""
     if not campaign_path.exists():
         raise CliError(f"no campaign file at {campaign_path} (pass --campaign FILE)")
     campaign = load_campaign(campaign_path)
-    leads = read_leads(leads_path)
-    for problem in leads.errors:
-        err.print(f"[yellow]skipped[/] {leads_path}:{problem.line}: {problem.reason}")
-    if leads.ignored_columns:
-        err.print(f"[dim]ignored columns: {', '.join(leads.ignored_columns)}[/]")
+    explicit = parse_column_map(column_map) if column_map else None
+    leads = read_leads(leads_path, columns=lead_columns(campaign, explicit))
+    print_lead_summary(report_of(leads_path, leads, campaign), err, warnings_shown=20)
     if not leads.companies:
         raise CliError(f"{leads_path} has no usable rows")
     digest = hashlib.sha256(leads_path.read_bytes()).hexdigest()
@@ -570,6 +578,9 @@ def prune(
 
     changed = _run(main)
     out.print(f"pruned {changed} row(s)")
+
+
+from . import cli_inspect  # noqa: E402, F401  (registers `inspect` on `app`)
 
 
 def main() -> None:

@@ -39,7 +39,6 @@ from ..knowledge import (
     buyer_functions,
     choose_primary_contact,
     industry_for,
-    matching_region,
     mentions,
     mentions_any,
     render,
@@ -47,6 +46,7 @@ from ..knowledge import (
     technologies_in,
     technology_named,
 )
+from ..locations import matching_region
 from ..models import (
     Analysis,
     Channel,
