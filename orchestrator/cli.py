@@ -37,8 +37,8 @@ from .export import export_batch
 from .lead_summary import print_lead_summary
 from .metrics import batch_metrics
 from .progress import render_metrics, run_progress, state_line
-from .safe_text import safe
 from .runner import Instrumentation, RunSettings, Simulation, run_batch
+from .safe_text import safe
 from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING
 from .store import Statement, Store, StoreError, open_store
 from .telemetry import instrumentation_for

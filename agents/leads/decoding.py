@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 import charset_normalizer
+from charset_normalizer.utils import is_multi_byte_encoding
 
 from ..errors import LeadFileError
 
@@ -36,6 +37,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _TEXT_CONTROLS = frozenset(b"\t\n\r\x0c\x1b")
+_WESTERN = frozenset({"cp1252", "latin_1", "iso8859_15"})
 
 
 class LineSource:
@@ -93,10 +95,16 @@ def _encoding(sample: bytes, name: str) -> str:
         raise LeadFileError(f"{name} is a binary file, not CSV or JSONL text")
     if _mostly_utf8(sample):
         return "utf-8"
-    best = charset_normalizer.from_bytes(sample).best()
+    matches = charset_normalizer.from_bytes(sample)
+    best = matches.best()
     if best is None:
         raise LeadFileError(f"{name} is not text in any encoding we know")
-    return "utf-8" if best.encoding in ("utf_8", "ascii") else best.encoding
+    plausible = {match.encoding for match in matches}
+    if not is_multi_byte_encoding(best.encoding) and plausible & _WESTERN:
+        # On a short sample, the single-byte code pages are hard to tell apart;
+        # Windows-1252 is what spreadsheets on Western systems write.
+        return "cp1252" if _decodes(sample, "cp1252") else "latin_1"
+    return best.encoding
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:
@@ -113,9 +121,10 @@ def _utf16_without_bom(sample: bytes) -> str | None:
 
 
 def _looks_binary(sample: bytes) -> bool:
-    """More than one byte in twenty a control character that text does not carry."""
+    """More than one byte in twenty a control character that text does not carry
+    (and more than a stray few: a NUL in a short file is a bad cell, not a binary)."""
     controls = sum(1 for byte in sample if byte < 0x20 and byte not in _TEXT_CONTROLS)
-    return controls * 20 > len(sample)
+    return controls > 8 and controls * 20 > len(sample)
 
 
 def _mostly_utf8(sample: bytes) -> bool:
@@ -140,3 +149,11 @@ def _mostly_utf8(sample: bytes) -> bool:
         else:
             good += 1
     return good >= bad and good > 0
+
+
+def _decodes(sample: bytes, encoding: str) -> bool:
+    try:
+        sample.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import tldextract
 
@@ -55,6 +55,7 @@ def _extractor() -> tldextract.TLDExtract:
     )
 
 
+@lru_cache(maxsize=1024)
 def registrable_domain(host: str) -> str | None:
     """``www.shop.acme.co.uk`` → ``acme.co.uk``; ``None`` without a known public suffix."""
     parts = _extractor()(host)

@@ -60,7 +60,8 @@ def _states() -> dict[str, str]:
         if subdivision.country_code in _STATE_COUNTRIES:
             index[normalise_name(subdivision.name)] = subdivision.code
             index[subdivision.code.split("-", 1)[1].lower()] = subdivision.code
-    index["washington dc"] = index["washington d.c."] = "US-DC"
+    for spelling in ("washington dc", "washington d.c.", "d.c."):
+        index[spelling] = "US-DC"
     return index
 
 
@@ -75,11 +76,10 @@ def _place(code: str, subdivision: str | None = None) -> Place:
 
 
 def _lookup(text: str, *, state_first: bool) -> Place | None:
-    key = normalise_name(text.strip(_EDGE_PUNCTUATION))
-    if not key:
-        return None
-    state = _states().get(key)
-    country = _countries().get(key)
+    state = country = None
+    for key in (normalise_name(text), normalise_name(text.strip(_EDGE_PUNCTUATION))):
+        state = state or _states().get(key)
+        country = country or _countries().get(key)
     if state is not None and (state_first or country is None):
         return _place(state.split("-", 1)[0], state)
     if country is not None:

@@ -57,7 +57,7 @@ def test_a_vendor_export_keeps_every_row_that_has_a_name(tmp_path: Path) -> None
         'Resonac,{{url|resonac.com},Chemicals,"25,599 ( FTE , 2024)","Tokyo, Japan",Chips\n'
         'Hitachi,Official website,Industrials,"20,000 (2023)","Tokyo, Japan",Rail\n'
         'Toshiba,Official website,Industrials,"c. 7,500 (2024)",Japan,Storage\n'
-        "Dell,dell.com,Hardware,a great many,\"Austin, Texas\",PCs\n"
+        'Dell,dell.com,Hardware,a great many,"Austin, Texas",PCs\n'
         ",nameless.com,SaaS,10,USA,\n",
     )
     assert [c.name for c in leads.companies] == ["Resonac", "Hitachi", "Toshiba", "Dell"]
