@@ -49,7 +49,7 @@ def test_files_in_each_encoding_read_the_same(
 def test_a_japanese_legacy_file_is_not_read_as_western(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_bytes(
-        "name,location\n株式会社トヨタ,東京\nソニー株式会社,"東京, Japan"\n".encode("shift_jis")
+        'name,location\n株式会社トヨタ,東京\nソニー株式会社,"東京, Japan"\n'.encode("shift_jis")
     )
     leads = read_leads(path)
     assert [(c.name, c.country_code) for c in leads.companies] == [
