@@ -18,8 +18,9 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 import typer
+from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from salesbus.agents.campaign import Campaign, load_campaign
 from salesbus.agents.errors import CampaignError, LeadFileError
@@ -39,7 +40,8 @@ from .metrics import batch_metrics
 from .progress import render_metrics, run_progress, state_line
 from .runner import Instrumentation, RunSettings, Simulation, run_batch
 from .safe_text import safe
-from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING
+from .sales import STEP_STATES
+from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING, TERMINAL_STATES, parse_states
 from .store import Statement, Store, StoreError, open_store
 from .telemetry import instrumentation_for
 
@@ -47,6 +49,7 @@ app = typer.Typer(
     help="Research, analyse and draft outreach for B2B companies — durably, concurrently, traced.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 out = Console(soft_wrap=True, emoji=False)
 err = Console(stderr=True, soft_wrap=True, emoji=False)
@@ -167,6 +170,8 @@ def run(
 def _logging(level: str, fmt: str) -> None:
     if fmt not in ("text", "json"):
         raise typer.BadParameter("choose text or json", param_hint="--log-format")
+    if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise typer.BadParameter("choose DEBUG, INFO, WARNING or ERROR", param_hint="--log-level")
     configure_logging(level.upper(), fmt)  # type: ignore[arg-type]
 
 
@@ -175,6 +180,14 @@ def _instrumentation(telemetry: Telemetry) -> Instrumentation | None:
     if telemetry.tracing_enabled or telemetry.metrics_enabled:
         return instrumentation_for(telemetry)
     return None
+
+
+def _states(text: str) -> list[str]:
+    known = {PENDING, AWAITING_APPROVAL, *TERMINAL_STATES, *STEP_STATES}
+    try:
+        return parse_states(text, known)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--status") from None
 
 
 def _choice(llm: str) -> LlmChoice:
@@ -312,18 +325,23 @@ def status(
             table = Table(
                 "state",
                 "workflows",
-                title=f"batch {record.id} ({record.provider} {record.model}, {record.created_at})",
+                title=safe(
+                    f"batch {record.id} ({record.provider} {record.model}, {record.created_at})"
+                ),
             )
             for state, count in sorted(counts.items()):
                 table.add_row(state, str(count))
             out.print(table)
             for workflow in await store.workflows(record.id, [AWAITING_APPROVAL]):
                 out.print(
-                    f"  awaiting approval: {workflow.id}  {workflow.company.name}"
-                    f"  ({workflow.reason})"
+                    f"  awaiting approval: {workflow.id}  {safe(workflow.company.name)}"
+                    f"  ({safe(workflow.reason)})"
                 )
             for workflow in await store.workflows(record.id, [FAILED]):
-                out.print(f"  failed: {workflow.id}  {workflow.company.name}  ({workflow.reason})")
+                out.print(
+                    f"  failed: {workflow.id}  {safe(workflow.company.name)}"
+                    f"  ({safe(workflow.reason)})"
+                )
 
     _run(main)
 
@@ -342,19 +360,26 @@ def show(
         async with open_store(db) as store:
             record = await store.workflow(workflow)
             out.print(
-                f"[bold]{record.id}[/] {record.company.name} — {record.state}"
-                + (f" ({record.reason})" if record.reason else "")
+                f"[bold]{record.id}[/] {safe(record.company.name)} — {record.state}"
+                + (f" ({safe(record.reason)})" if record.reason else "")
             )
             out.print(f"batch {record.batch_id}, lead line {record.company.line}")
             if record.trace_id:
                 out.print(f"trace: {jaeger.rstrip('/')}/trace/{record.trace_id}")
-            table = Table("step", "attempt", "status", "started", "ms", "tokens", "cost $", "error")
+            table = Table(  # fits 80 columns: nothing but the error text is ever cut
+                *(Column(h, no_wrap=True) for h in ("step", "try", "status", "started")),
+                *(Column(h, no_wrap=True, justify="right") for h in ("ms", "tokens", "cost $")),
+                Column("error", overflow="fold", min_width=5),
+                box=box.SIMPLE_HEAD,
+                padding=(0, 1, 0, 0),
+                pad_edge=False,
+            )
             for attempt in await store.attempts(record.id):
                 table.add_row(
                     attempt.step,
                     str(attempt.attempt),
                     attempt.status,
-                    attempt.started_at,
+                    attempt.started_at[:19].replace("T", " "),
                     "-" if attempt.duration_ms is None else f"{attempt.duration_ms:.0f}",
                     str(
                         attempt.input_tokens
@@ -363,7 +388,9 @@ def show(
                         + attempt.output_tokens
                     ),
                     f"{attempt.cost_usd:.4f}",
-                    f"{attempt.error_kind}: {attempt.error_message}" if attempt.error_kind else "",
+                    safe(f"{attempt.error_kind}: {attempt.error_message}")
+                    if attempt.error_kind
+                    else "",
                 )
             out.print(table)
             drafted = await approval.final_output(store, record.id)
@@ -375,13 +402,13 @@ def show(
                     f" quality {drafted.outreach.quality.decision.value}"
                 )
                 for check in drafted.outreach.quality.failed:
-                    out.print(f"  [yellow]{check.rule}[/]: {check.detail}")
+                    out.print(f"  [yellow]{safe(check.rule)}[/]: {safe(check.detail)}")
                 for message in drafted.outreach.messages:
                     title = f"{message.channel.value} {message.kind.value} day {message.day_offset}"
                     out.rule(title)
                     if message.subject:
-                        out.print(f"Subject: {message.subject}")
-                    out.print(message.body, markup=False)
+                        out.print(f"Subject: {safe(message.subject)}")
+                    out.print(safe(message.body, single_line=False))
             else:
                 for attempt in reversed(await store.attempts(record.id)):
                     if attempt.output_json:
@@ -461,7 +488,9 @@ def _decide(action: Callable[[Store], Awaitable[Any]], db: Path) -> None:
     async def main() -> None:
         async with open_store(db) as store:
             record = await action(store)
-            out.print(f"{record.id} {record.company.name}: {record.state} ({record.reason})")
+            out.print(
+                f"{record.id} {safe(record.company.name)}: {record.state} ({safe(record.reason)})"
+            )
 
     _run(main)
 
@@ -550,7 +579,7 @@ def export_(
     """Export workflows with their state and reason; `--status completed --format csv` for a CRM."""
     if fmt not in ("jsonl", "csv"):
         raise typer.BadParameter("choose jsonl or csv", param_hint="--format")
-    states = [s.strip() for s in status_filter.split(",")] if status_filter else None
+    states = _states(status_filter) if status_filter is not None else None
 
     async def main() -> int:
         async with open_store(db) as store:

@@ -34,7 +34,7 @@ def inspect(
         report = inspect_leads(leads, campaign=loaded, columns=explicit)
         print_lead_summary(report, out)
         print_first_rows(report, out)
-        if report.will_run == 0:
+        if report.companies == 0:
             raise CliError(f"{leads} has no company that can run")
         return report
 

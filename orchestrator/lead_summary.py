@@ -23,9 +23,11 @@ def print_lead_summary(
     path = safe(report.path)
     dropped = len(report.dropped)
     kept = len(report.warnings) - dropped
-    blocked = f", {report.blocked} stopped by the do-not-contact list" if report.blocked else ""
+    blocked = (
+        f" ({report.blocked} stopped at once by the do-not-contact list)" if report.blocked else ""
+    )
     console.print(
-        f"[bold]{path}[/] ({report.encoding}): [bold]{report.will_run}[/] companies will run"
+        f"[bold]{path}[/] ({report.encoding}): [bold]{report.companies}[/] companies will run"
         f"{blocked}, {dropped} row(s) left out, {kept} warning(s)"
     )
     console.print(

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from .engine import BatchProgress
 from .metrics import BatchMetrics
+from .safe_text import safe
 from .states import TERMINAL_STATES
 
 __all__ = ["render_metrics", "run_progress", "state_line"]
@@ -37,9 +38,16 @@ def state_line(progress: BatchProgress) -> str:
 
 
 async def run_progress(
-    read: Callable[[], BatchProgress], console: Console, interval: float = 0.25
+    read: Callable[[], BatchProgress],
+    console: Console,
+    interval: float = 0.25,
+    plain_every: float = 10.0,
 ) -> None:
-    """Redraw a progress bar from ``read()`` until cancelled."""
+    """Redraw a progress bar from ``read()`` until cancelled; when the console is not a
+    terminal (piped, redirected), print a plain progress line every ``plain_every`` s."""
+    if not console.is_terminal:
+        await _plain_progress(read, console, plain_every)
+        return
     columns = (
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -63,6 +71,21 @@ async def run_progress(
                 states=state_line(progress),
             )
             await anyio.sleep(interval)
+
+
+async def _plain_progress(
+    read: Callable[[], BatchProgress], console: Console, every: float
+) -> None:
+    """One whole line per change, never redrawn or cut: what a log file or a pipe wants."""
+    last = ""
+    while True:
+        progress = read()
+        done = sum(n for s, n in progress.states.items() if s in TERMINAL_STATES)
+        line = f"{done}/{progress.total or '?'} companies finished | {state_line(progress)}"
+        if line != last:
+            console.print(line, soft_wrap=True, highlight=False)
+            last = line
+        await anyio.sleep(every)
 
 
 def render_metrics(metrics: BatchMetrics, console: Console) -> None:
@@ -105,7 +128,7 @@ def render_metrics(metrics: BatchMetrics, console: Console) -> None:
     if metrics.top_failures:
         console.print("most common failures:")
         for where, count in metrics.top_failures:
-            console.print(f"  {count:>5}  {where}")
+            console.print(f"  {count:>5}  {safe(where)}")
     console.print(
         f"LLM: {metrics.calls} calls, {metrics.input_tokens:,} input tokens,"
         f" {metrics.output_tokens:,} output tokens, ${metrics.cost_usd:.4f}"

@@ -34,10 +34,6 @@ class LeadReport:
     def dropped(self) -> list[LeadWarning]:
         return [warning for warning in self.warnings if warning.dropped]
 
-    @property
-    def will_run(self) -> int:
-        return self.companies - (self.blocked or 0)
-
     def add(self, item: Company | LeadWarning, campaign: Campaign | None) -> None:
         if isinstance(item, LeadWarning):
             self.warnings.append(item)
