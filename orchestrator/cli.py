@@ -207,7 +207,7 @@ def _inputs(
     leads = read_leads(leads_path, columns=lead_columns(campaign, explicit))
     print_lead_summary(report_of(leads_path, leads, campaign), err, warnings_shown=20)
     if not leads.companies:
-        raise CliError(f"{leads_path} has no usable rows")
+        raise CliError(f"{leads_path} has no company that can run")
     digest = hashlib.sha256(leads_path.read_bytes()).hexdigest()
     return campaign, leads.companies, digest
 
