@@ -46,7 +46,6 @@ from ..knowledge import (
     technologies_in,
     technology_named,
 )
-from ..locations import matching_region
 from ..models import (
     Analysis,
     Channel,
