@@ -7,6 +7,7 @@ these ids, so an id must never be reused within a profile.
 
 from __future__ import annotations
 
+from .locations import country_name
 from .models import Company, CompanySize, Fact, FactSource
 
 __all__ = ["FactBook", "facts_from_company"]
@@ -45,7 +46,12 @@ def facts_from_company(company: Company, book: FactBook | None = None) -> FactBo
             INPUT,
         )
     if company.country:
-        book.add("location", f"{company.name} is based in {company.country}.", INPUT)
+        where = company.country
+        if company.country_code:
+            country = country_name(company.country_code)
+            if country.lower() not in where.lower():
+                where = f"{where} ({country})"
+        book.add("location", f"{company.name} is based in {where}.", INPUT)
     if company.domain or company.website:
         book.add("website", f"Website: {company.website or company.domain}.", INPUT)
     if company.description:

@@ -167,6 +167,9 @@ class _Row:
             email = None
         if not name:
             if not email:
+                for target in (Target.CONTACT_TITLE, Target.CONTACT_LINKEDIN):
+                    if target in self.fields:  # a title with nobody to hold it
+                        self.keep(*self.fields[target])
                 return None
             name = email.split("@", 1)[0]
         return Contact(

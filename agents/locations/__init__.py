@@ -10,12 +10,13 @@ import re
 from collections.abc import Sequence
 
 from .regions import Region, RegionTable, region_table
-from .resolve import Place, resolve_location
+from .resolve import Place, country_name, resolve_location
 
 __all__ = [
     "Place",
     "Region",
     "RegionTable",
+    "country_name",
     "matching_region",
     "region_table",
     "resolve_location",

@@ -18,7 +18,7 @@ import pycountry
 
 from .regions import normalise_name, region_table
 
-__all__ = ["Place", "resolve_location"]
+__all__ = ["Place", "country_name", "resolve_location"]
 
 _STATE_COUNTRIES = ("US", "CA")
 _PARTS = re.compile(r"[,;/|()]")
@@ -65,6 +65,12 @@ def _states() -> dict[str, str]:
     return index
 
 
+def country_name(code: str) -> str:
+    """``"US"`` → ``"United States"``: the ISO name, or the common one where ISO's is long."""
+    return _country_name(code)
+
+
+@cache
 def _country_name(code: str) -> str:
     country = pycountry.countries.get(alpha_2=code)
     assert country is not None  # every code in the indexes comes from pycountry

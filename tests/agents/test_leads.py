@@ -77,17 +77,27 @@ def test_a_vendor_export_keeps_every_row_that_has_a_name(tmp_path: Path) -> None
 
 def test_unmapped_columns_become_facts_named_after_their_header(tmp_path: Path) -> None:
     leads = leads_from(
-        tmp_path, "name,Products,Ticker\nAlcon,Surgical products; Contact lenses,ALC\n"
+        tmp_path,
+        'name,Products,Ticker,location\nAlcon,Surgical products; Contact lenses,ALC,"Geneva, CH"\n',
     )
     (company,) = leads.companies
     texts = [fact.text for fact in facts_from_company(company).facts]
     assert "Products: Surgical products; Contact lenses" in texts
+    assert "Alcon is based in Geneva, CH (Switzerland)." in texts
     assert "Ticker: ALC" in texts
     assert [(m.header, m.target) for m in leads.columns] == [
         ("name", Target.NAME),
         ("Products", Target.FACT),
         ("Ticker", Target.FACT),
+        ("location", Target.LOCATION),
     ]
+
+
+def test_a_contact_title_without_a_contact_is_kept_as_a_fact(tmp_path: Path) -> None:
+    leads = leads_from(tmp_path, "company,job title\nAcme,Head of Sales\n")
+    (company,) = leads.companies
+    assert company.contact is None
+    assert company.extra_fields == {"job title": "Head of Sales"}
 
 
 def test_name_next_to_a_company_column_is_the_contacts_name(tmp_path: Path) -> None:
