@@ -239,7 +239,7 @@ async def _run_leads(
         _summary(prepared, progress, stopped, db)
         if stopped:
             command = " ".join(["salesbus", *sys.argv[1:]])
-            err.print(f"[yellow]Stopped.[/] Resume with: {command}")
+            err.print(f"[yellow]Stopped.[/] Resume with: {safe(command)}")
     return stopped
 
 
@@ -290,18 +290,18 @@ def _summary(prepared: PreparedBatch, progress: BatchProgress, stopped: bool, db
     completed = progress.states.get(COMPLETED, 0)
     waiting = progress.states.get(AWAITING_APPROVAL, 0)
     failed = progress.states.get(FAILED, 0)
-    out.print(f"results in {db}:")
+    out.print(f"results in {safe(db)}:")
     out.print(
-        f"  salesbus export {batch} --db {db} --status completed --format csv -o outreach.csv"
+        f"  salesbus export {batch} --db {safe(db)} --status completed --format csv -o outreach.csv"
         f"   ({completed} completed)"
     )
     if waiting:
         out.print(
-            f"  salesbus status {batch} --db {db}   ({waiting} awaiting approval:"
+            f"  salesbus status {batch} --db {safe(db)}   ({waiting} awaiting approval:"
             " salesbus approve|reject|edit WORKFLOW)"
         )
     if failed:
-        out.print(f"  salesbus retry --failed --db {db}   ({failed} failed)")
+        out.print(f"  salesbus retry --failed --db {safe(db)}   ({failed} failed)")
     if not stopped and progress.states.get(PENDING, 0):
         out.print(f"  {progress.states[PENDING]} still pending")
 

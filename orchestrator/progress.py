@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 
 import anyio
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -15,7 +16,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
+from rich.table import Column, Table
 
 from .engine import BatchProgress
 from .metrics import BatchMetrics
@@ -100,17 +101,14 @@ def render_metrics(metrics: BatchMetrics, console: Console) -> None:
         "success rate (completed / finished): "
         + (f"{rate:.1%}" if rate is not None else "n/a (nothing finished)")
     )
-    steps = Table(
-        "step",
-        "attempts",
-        "ok",
-        "failed",
-        "skipped",
-        "p50 ms",
-        "p95 ms",
-        "tokens",
-        "cost $",
+    numbers = ("attempts", "ok", "failed", "skipped", "p50 ms", "p95 ms", "tokens", "cost $")
+    steps = Table(  # fits 80 columns without cutting a step name or a number
+        Column("step", no_wrap=True),
+        *(Column(h, no_wrap=True, justify="right") for h in numbers),
         title="steps",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 0),
+        pad_edge=False,
     )
     for step in metrics.steps:
         steps.add_row(
