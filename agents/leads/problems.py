@@ -30,6 +30,10 @@ class WarningKind(StrEnum):
     """A contact email that is not an address; kept as text."""
     UNKNOWN_LOCATION = "unknown_location"
     """A location that names no country, state or province; kept as text."""
+    LONG_ROW = "long_row"
+    """One row over more than 100 lines: most likely a quote that is never closed."""
+    UNREADABLE_ROW = "unreadable_row"
+    """A row the CSV reader cannot read (larger than 64 MB); dropped."""
     BAD_JSON = "bad_json"
     """A JSONL line that is not a JSON object; the row is dropped."""
     NO_NAME = "no_name"
@@ -38,7 +42,9 @@ class WarningKind(StrEnum):
     """The same company (domain, else name) as an earlier row; dropped."""
 
 
-DROPPING_KINDS = frozenset({WarningKind.BAD_JSON, WarningKind.NO_NAME, WarningKind.DUPLICATE})
+DROPPING_KINDS = frozenset(
+    {WarningKind.UNREADABLE_ROW, WarningKind.BAD_JSON, WarningKind.NO_NAME, WarningKind.DUPLICATE}
+)
 
 
 @dataclass(frozen=True, slots=True)

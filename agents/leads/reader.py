@@ -29,6 +29,8 @@ from .websites import company_key
 
 __all__ = ["LeadFile", "LeadStream", "open_leads", "read_leads"]
 
+LONG_ROW_LINES = 100
+"""A row spanning more lines than this is reported (cells may hold line breaks)."""
 JSON_DEPTH_LIMIT = 32
 """Nesting kept when flattening a JSONL object; deeper values stay JSON text."""
 _FIELD_LIMIT = 64 * 1024 * 1024
@@ -134,8 +136,23 @@ class LeadStream:
             raise LeadFileError(f"{self._lines.name} has no header row")
         self._set_columns(headers)
         start = reader.line_num + 1
-        for values in reader:
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a row past _FIELD_LIMIT: the reader goes on after it
+                line, start = start, reader.line_num + 1
+                message = f"the row cannot be read ({exc})"
+                yield line, LeadWarning(line, None, WarningKind.UNREADABLE_ROW, message)
+                continue
             line, start = start, reader.line_num + 1
+            if start - line > LONG_ROW_LINES:
+                message = (
+                    f"one row runs from line {line} to {start - 1}:"
+                    " a quote opened on this line may never be closed"
+                )
+                yield line, LeadWarning(line, None, WarningKind.LONG_ROW, message)
             cells = list(zip(self.columns, values, strict=False))
             extra = values[len(self.columns) :]
             if any(v.strip() for v in extra):

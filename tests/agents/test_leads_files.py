@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gc
 import tracemalloc
 from pathlib import Path
@@ -81,6 +82,35 @@ def test_a_one_megabyte_cell_is_cut_with_a_warning(tmp_path: Path) -> None:
     assert len(leads.companies[0].description or "") == CELL_LIMIT
     assert [(w.line, w.column, w.kind) for w in leads.warnings] == [
         (2, "description", WarningKind.CELL_TOO_LARGE)
+    ]
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens(tmp_path: Path) -> None:
+    rows = "".join(f"Firm {i},Retail\n" for i in range(200))
+    path = tmp_path / "leads.csv"
+    path.write_text(f'name,industry\nAcme,"SaaS\n{rows}', encoding="utf-8")
+    leads = read_leads(path)
+    assert [c.name for c in leads.companies] == ["Acme"]
+    assert [(w.line, w.kind) for w in leads.warnings] == [(2, WarningKind.LONG_ROW)]
+    assert "one row runs from line 2 to 202" in leads.warnings[0].message
+
+
+def test_a_row_past_the_csv_field_guard_is_left_out_and_the_next_rows_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from salesbus.agents.leads import reader
+
+    monkeypatch.setattr(reader, "_FIELD_LIMIT", 1000)
+    previous = csv.field_size_limit(1000)
+    try:
+        path = tmp_path / "leads.csv"
+        path.write_text(f"name,notes\nBig,{'x' * 5000}\nSmall,ok\n", encoding="utf-8")
+        leads = read_leads(path)
+    finally:
+        csv.field_size_limit(previous)
+    assert [c.name for c in leads.companies] == ["Small"]
+    assert [(w.line, w.kind, w.dropped) for w in leads.warnings] == [
+        (2, WarningKind.UNREADABLE_ROW, True)
     ]
 
 
