@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,35 @@ def test_piped_output_prints_whole_progress_lines_and_help_fits_80_columns(
     assert max(len(line) for line in help_text.splitlines()) <= 80
     assert "--fetch-websites / --no-fetch-websites" in help_text
     assert "Read company websites (default: with Claude" in help_text
+
+
+def test_a_vendor_export_runs_every_named_row_and_judges_regions_on_the_country(
+    tmp_path: Path,
+) -> None:
+    campaign, leads = write_inputs(tmp_path, leads=VENDOR_EXPORT)
+    db = tmp_path / "s.db"
+    result = run_fast(leads, campaign, db)
+    assert result.exit_code == 0, result.output
+    finished = states(db)
+    assert set(finished) == {
+        "Resonac",
+        "Nikon",
+        "Canon",
+        "Dell Technologies",
+        "Chemours",
+        "Honeywell",
+    }
+    assert set(finished.values()) <= {"completed", "disqualified", "awaiting_approval"}
+    exported = salesbus("export", "--db", db, "--format", "jsonl").stdout.splitlines()
+    regions, reasons = {}, {}
+    for line in exported:
+        record = json.loads(line)
+        reasons[record["company"]["name"]] = record["reason"] or ""
+        if record.get("analysis"):
+            score = record["analysis"]["score_reasons"]
+            reason = next(r for r in score if r["criterion"] == "region")
+            regions[record["company"]["name"]] = reason["detail"]
+    assert regions["Dell Technologies"] == "Austin, Texas is in United States"
+    assert regions["Chemours"] == "Wilmington, DE is in United States"
+    assert regions["Honeywell"] == "Charlotte NC is in United States"
+    assert "Tokyo, Japan is outside the ICP regions" in reasons["Resonac"]
