@@ -153,7 +153,11 @@ class Company(_Model):
 
     @property
     def key(self) -> str:
-        """What identifies the company within a batch: its domain, else its name."""
+        """What identifies the company within a batch: its domain, else its name.
+
+        Lead reading decides duplicates with the stricter
+        :func:`salesbus.agents.leads.company_key` (registrable domain, else the
+        name without case, spacing or legal form)."""
         return (self.domain or self.name).strip().lower()
 
 

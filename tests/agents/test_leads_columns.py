@@ -53,3 +53,16 @@ def test_an_explicit_mapping_wins_over_the_aliases() -> None:
         (T.NAME, "as mapped"),
         (T.NOTES, "known header"),
     ]
+
+
+def test_the_spellings_table_is_validated_at_load() -> None:
+    from pydantic import ValidationError
+
+    from salesbus.agents.leads.columns import _Aliases
+
+    with pytest.raises(ValidationError, match="listed under name and website"):
+        _Aliases.model_validate({"aliases": {"name": ["Site"], "website": ["site"]}})
+    with pytest.raises(ValidationError, match="fact is not a field a column can fill"):
+        _Aliases.model_validate({"aliases": {"fact": ["notes2"]}})
+    with pytest.raises(ValidationError):
+        _Aliases.model_validate({"aliases": {"ceo": ["boss"]}})

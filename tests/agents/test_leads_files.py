@@ -74,6 +74,21 @@ def test_a_bad_byte_spoils_its_own_line_not_the_file(tmp_path: Path) -> None:
     assert leads.companies[8].description == "Größe 8 für Kunden"
 
 
+def test_a_bad_code_unit_in_utf16_spoils_its_own_line(tmp_path: Path) -> None:
+    data = "name,notes\nAcme,fine\nBeta,XY\nGamma,fine\n".encode("utf-16")
+    lone_surrogate = "\ud800".encode("utf-16-le", "surrogatepass")
+    data = data.replace("XY".encode("utf-16-le"), lone_surrogate + "Y".encode("utf-16-le"))
+    path = tmp_path / "leads.csv"
+    path.write_bytes(data)
+    leads = read_leads(path)
+    assert [(c.name, c.notes) for c in leads.companies] == [
+        ("Acme", "fine"),
+        ("Beta", "\ufffdY"),
+        ("Gamma", "fine"),
+    ]
+    assert [(w.line, w.kind) for w in leads.warnings] == [(3, WarningKind.BAD_ENCODING)]
+
+
 def test_a_one_megabyte_cell_is_cut_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_text(f'name,description\nBig,"{"x" * 1_000_000}"\nSmall,ok\n', encoding="utf-8")
