@@ -208,7 +208,10 @@ def _inputs(
     print_lead_summary(report_of(leads_path, leads, campaign), err, warnings_shown=20)
     if not leads.companies:
         raise CliError(f"{leads_path} has no company that can run")
-    digest = hashlib.sha256(leads_path.read_bytes()).hexdigest()
+    content = hashlib.sha256(leads_path.read_bytes())
+    if explicit:  # another mapping reads other companies from the same bytes
+        content.update(repr(sorted(explicit.items())).encode())
+    digest = content.hexdigest()
     return campaign, leads.companies, digest
 
 
