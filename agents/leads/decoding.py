@@ -92,7 +92,9 @@ def _encoding(sample: bytes, name: str) -> str:
     if wide is not None:
         return wide
     if _looks_binary(sample):
-        raise LeadFileError(f"{name} is a binary file, not CSV or JSONL text")
+        raise LeadFileError(
+            f"{name} is a binary file, not CSV or JSONL text (save spreadsheets as CSV)"
+        )
     if _mostly_utf8(sample):
         return "utf-8"
     matches = charset_normalizer.from_bytes(sample)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import gc
+import tempfile
 import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salesbus.agents.errors import LeadFileError
 from salesbus.agents.leads import CELL_LIMIT, WarningKind, open_leads, read_leads
@@ -222,3 +225,32 @@ def test_reporting_duplicates_costs_a_few_bytes_per_company(tmp_path: Path) -> N
         finally:
             tracemalloc.stop()
     assert (peaks[1] - peaks[0]) / 20_000 < 200, peaks
+
+
+_SUFFIXES = st.sampled_from(["leads.csv", "leads.tsv", "leads.jsonl"])
+_CSVISH = st.text(alphabet=st.sampled_from(list('ab,;\t"\n\r {}[]:\x00\u2028é1-')), max_size=300)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(st.binary(max_size=600), _CSVISH.map(lambda t: ("name,website\n" + t).encode())),
+    _SUFFIXES,
+)
+def test_any_bytes_give_companies_and_warnings_or_one_lead_file_error(
+    data: bytes, name: str
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            leads = read_leads(path)
+        except LeadFileError as exc:
+            message = str(exc)
+        else:
+            message = ""
+    if message:  # one clear line
+        assert "\n" not in message.replace(str(path), "")
+        return
+    for company in leads.companies:
+        assert company.name.strip()
+    assert all(warning.line >= 1 for warning in leads.warnings)
