@@ -47,7 +47,7 @@ async def run_progress(
     """Redraw a progress bar from ``read()`` until cancelled; when the console is not a
     terminal (piped, redirected), print a plain progress line every ``plain_every`` s."""
     if not console.is_terminal:
-        await _plain_progress(read, console, plain_every)
+        await _plain_progress(read, console, interval, plain_every)
         return
     columns = (
         SpinnerColumn(),
@@ -75,18 +75,21 @@ async def run_progress(
 
 
 async def _plain_progress(
-    read: Callable[[], BatchProgress], console: Console, every: float
+    read: Callable[[], BatchProgress], console: Console, interval: float, every: float
 ) -> None:
-    """One whole line per change, never redrawn or cut: what a log file or a pipe wants."""
-    last = ""
+    """Whole lines, never redrawn or cut, at most one per ``every`` seconds and only
+    when something changed: what a log file or a pipe wants."""
+    last_line, last_time = "", -every
     while True:
         progress = read()
-        done = sum(n for s, n in progress.states.items() if s in TERMINAL_STATES)
-        line = f"{done}/{progress.total or '?'} companies finished | {state_line(progress)}"
-        if line != last:
-            console.print(line, soft_wrap=True, highlight=False)
-            last = line
-        await anyio.sleep(every)
+        if progress.total:  # nothing to say before the batch is known
+            done = sum(n for s, n in progress.states.items() if s in TERMINAL_STATES)
+            line = f"{done}/{progress.total} companies finished | {state_line(progress)}"
+            now = time.monotonic()
+            if line != last_line and now - last_time >= every:
+                console.print(line, soft_wrap=True, highlight=False)
+                last_line, last_time = line, now
+        await anyio.sleep(interval)
 
 
 def render_metrics(metrics: BatchMetrics, console: Console) -> None:

@@ -136,7 +136,7 @@ def test_piped_output_prints_whole_progress_lines_and_help_fits_80_columns(
     tmp_path: Path,
 ) -> None:
     campaign, leads = write_inputs(tmp_path)
-    result = run_fast(leads, campaign, tmp_path / "s.db")
+    result = run_fast(leads, campaign, tmp_path / "s.db", "--simulate-latency", "0.3")
     progress = [line for line in result.stderr.splitlines() if "companies finished" in line]
     assert progress, result.stderr
     assert all(line.endswith("$0.0000") for line in progress)
