@@ -56,6 +56,8 @@ class LineSource:
         sample = handle.read(SAMPLE_BYTES)
         handle.seek(0)
         self.encoding = _encoding(sample, name)
+        self._cr_only = b"\r" in sample and b"\n" not in sample
+        """Old Mac spreadsheets end lines with a bare carriage return."""
 
     def __iter__(self) -> Iterator[str]:
         if self.encoding in ("utf-16", "utf-16-le", "utf-16-be", "utf-32"):
@@ -64,7 +66,8 @@ class LineSource:
         if self.encoding == "utf-8-sig":
             self._handle.seek(len(codecs.BOM_UTF8))
         encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
-        for raw in self._handle:
+        raws = _split_on_cr(self._handle) if self._cr_only else self._handle
+        for raw in raws:
             self.line += 1
             try:
                 yield raw.decode(encoding)
@@ -159,3 +162,13 @@ def _decodes(sample: bytes, encoding: str) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _split_on_cr(handle: BinaryIO, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    """Lines ending in ``\r``, each with its ``\r``, read a chunk at a time."""
+    pending = b""
+    while block := handle.read(chunk):
+        *lines, pending = (pending + block).split(b"\r")
+        yield from (line + b"\r" for line in lines)
+    if pending:
+        yield pending

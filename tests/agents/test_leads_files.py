@@ -62,6 +62,17 @@ def test_a_japanese_legacy_file_is_not_read_as_western(tmp_path: Path) -> None:
     ]
 
 
+def test_old_mac_files_with_bare_carriage_returns_read_line_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(b'name,notes\rAcme,"two\rlines"\rBeta,x\r,nameless\r')
+    leads = read_leads(path)
+    assert [(c.name, c.notes, c.line) for c in leads.companies] == [
+        ("Acme", "two\rlines", 2),
+        ("Beta", "x", 4),
+    ]
+    assert [(w.line, w.kind) for w in leads.warnings] == [(5, WarningKind.NO_NAME)]
+
+
 def test_a_bad_byte_spoils_its_own_line_not_the_file(tmp_path: Path) -> None:
     lines = ["name,description"] + [f"Firma {i},Größe {i} für Kunden" for i in range(40)]
     data = bytearray("\n".join(lines).encode("utf-8") + b"\n")
