@@ -312,14 +312,19 @@ class NatsTransport(Transport):
         delay = 0.1
         while True:
             try:
-                await self.js.publish(subject, payload, headers=headers)
-                return
+                ack = await self.js.publish(subject, payload, headers=headers)
             except NatsError as exc:
                 if anyio.current_time() + delay > deadline:
                     raise
                 logger.warning("publish to %s failed (%r); retrying in %.1fs", subject, exc, delay)
                 await anyio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+                continue
+            # What wait_idle must see acked: the server's pending counts may lag a publish.
+            for consumer in self._consumers.values():
+                if consumer.receives(subject):
+                    consumer.expect_seq = max(consumer.expect_seq, ack.seq)
+            return
 
     def try_send(self, event: Event) -> bool:
         """Always ``False``: only an awaited publish gets the server's acknowledgement."""
@@ -343,7 +348,8 @@ class NatsTransport(Transport):
                 except NatsError:  # reconnecting: ask again
                     busy = True
                     break
-                if info.num_pending or info.num_ack_pending:
+                floor = info.ack_floor.stream_seq if info.ack_floor else 0
+                if info.num_pending or info.num_ack_pending or (floor or 0) < consumer.expect_seq:
                     busy = True
                     break
             if not busy:
@@ -453,7 +459,15 @@ class _Consumer:
         self.durable = subscription.durable
         self.ready = anyio.Event()
         self.failed = False
+        self.expect_seq = 0
+        """The stream sequence of the last event this process published to this consumer."""
+        self.subjects = frozenset(transport.filter_subjects(subscription.event_type))
+
         self.scope = anyio.CancelScope()
+
+    def receives(self, subject: str) -> bool:
+        """Whether this consumer's filter takes ``subject``."""
+        return subject in self.subjects or f"{self.transport.prefix}.ev.>" in self.subjects
 
     def start(self, task_group: TaskGroup, subscription: Subscription[Any]) -> None:
         task_group.start_soon(self._run, subscription, name=f"nats:{self.name}")

@@ -6,18 +6,18 @@ calls one package function and prints.
 
 from __future__ import annotations
 
-import signal
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
-import anyio
 import typer
 from rich.table import Table
 
 from salesbus.agents.campaign import load_campaign
 
-from .cli import CliError, _choice, _logging, _run, app, err, out
+from .cli import CliError, _choice, _guard, _logging, _run, app, out
 from .runner import RunSettings, Simulation
+from .safe_text import safe
 from .transports import is_broker, nats_transport
 from .worker import WorkerSettings, run_worker
 from .workers import live_workers
@@ -33,6 +33,10 @@ TransportOption = Annotated[
 
 dead_letters = typer.Typer(help="Events the broker gave up on: list them, replay them.")
 app.add_typer(dead_letters, name="dead-letters")
+
+
+def _fail(message: str) -> None:
+    raise CliError(message)
 
 
 def _broker(url: str) -> str:
@@ -63,9 +67,9 @@ def worker(
 ) -> None:
     """Run agents for an orchestrator elsewhere, until SIGINT/SIGTERM."""
     _logging(log_level, log_format)
-    url = _broker(transport)
+    url = _guard(lambda: _broker(transport))
     if not campaign.exists():
-        raise CliError(f"no campaign file at {campaign} (pass --campaign FILE)")
+        _guard(partial(_fail, f"no campaign file at {campaign} (pass --campaign FILE)"))
     settings = WorkerSettings(
         transport=url,
         agents=[a.strip() for a in agents.split(",") if a.strip()] if agents else None,
@@ -79,24 +83,9 @@ def worker(
             simulation=Simulation(latency=simulate_latency),
         ),
     )
-    loaded = load_campaign(campaign)
+    loaded = _guard(lambda: load_campaign(campaign))
 
-    async def main() -> None:
-        stop = anyio.Event()
-        async with anyio.create_task_group() as tg:
-
-            async def on_signal() -> None:
-                with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-                    async for _ in signals:
-                        err.print("[yellow]stopping:[/] finishing the steps in hand")
-                        stop.set()
-                        return
-
-            tg.start_soon(on_signal)
-            await run_worker(settings, loaded, stop)
-            tg.cancel_scope.cancel()
-
-    _run(main)
+    _run(partial(run_worker, settings, loaded))
 
 
 @dead_letters.command("list")
@@ -113,11 +102,11 @@ def list_dead_letters(transport: TransportOption = "") -> None:
         for letter in letters:
             table.add_row(
                 str(letter.sequence),
-                letter.event_type,
-                letter.event_id,
-                letter.subscription,
+                safe(letter.event_type),
+                safe(letter.event_id),
+                safe(letter.subscription),
                 str(letter.deliveries),
-                letter.error,
+                safe(letter.error),
             )
         out.print(table)
 
@@ -164,8 +153,8 @@ async def show_broker(url: str) -> None:
     )
     for beat in workers:
         table.add_row(
-            beat.worker,
-            ",".join(beat.agents),
+            safe(beat.worker),
+            safe(",".join(beat.agents)),
             str(beat.handled),
             str(beat.failed),
             str(beat.in_flight),
@@ -174,9 +163,9 @@ async def show_broker(url: str) -> None:
     out.print(table if workers else "[yellow]no live workers[/]")
     subjects = Table("subject", "stored", title=f"stream {broker.stream}")
     for subject, count in depth.items():
-        subjects.add_row(subject, str(count))
+        subjects.add_row(safe(subject), str(count))
     out.print(subjects)
     consumers = Table("subscription", "waiting", "in hand (unacked)", title="backlog")
     for name, (waiting, unacked) in sorted(backlog.items()):
-        consumers.add_row(name, str(waiting), str(unacked))
+        consumers.add_row(safe(name), str(waiting), str(unacked))
     out.print(consumers)

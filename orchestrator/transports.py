@@ -14,7 +14,13 @@ from salesbus.bus import Event, Transport
 if TYPE_CHECKING:
     from salesbus.bus.nats_transport import NatsTransport
 
-__all__ = ["TransportConfigError", "agent_subscription", "is_broker", "make_transport"]
+__all__ = [
+    "TransportConfigError",
+    "agent_subscription",
+    "check_transport",
+    "is_broker",
+    "make_transport",
+]
 
 
 class TransportConfigError(ValueError):
@@ -37,12 +43,23 @@ def make_transport(url: str | None, *, ack_wait: float = 60.0) -> Transport | No
     return nats_transport(url, ack_wait=ack_wait)
 
 
-def nats_transport(url: str, *, ack_wait: float = 60.0) -> NatsTransport:
-    if not all(part.startswith(("nats://", "tls://")) for part in url.split(",")):
+def check_transport(url: str) -> str:
+    """``url`` if salesbus can use it (checked before a run starts: one line, exit 2).
+
+    :raises TransportConfigError: neither ``memory`` nor ``nats://…`` URLs.
+    """
+    if is_broker(url) and not all(
+        part.startswith(("nats://", "tls://")) for part in url.split(",")
+    ):
         raise TransportConfigError(
             f"transport {url!r}: expected memory or nats://host:port (comma-separated for a"
             " cluster)"
         )
+    return url
+
+
+def nats_transport(url: str, *, ack_wait: float = 60.0) -> NatsTransport:
+    check_transport(url)
     try:
         from salesbus.bus.nats_transport import NatsTransport
     except ImportError as missing:

@@ -9,6 +9,7 @@ loses nothing: the broker redelivers what it had not acked to another.
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -44,8 +45,11 @@ class WorkerSettings:
     run: RunSettings = field(default_factory=RunSettings)
 
 
-async def run_worker(settings: WorkerSettings, campaign: Campaign, stop: anyio.Event) -> None:
-    """Run the chosen agents until ``stop`` is set, then hand back what is not started.
+async def run_worker(
+    settings: WorkerSettings, campaign: Campaign, stop: anyio.Event | None = None
+) -> None:
+    """Run the chosen agents until ``stop`` is set (by default: SIGINT or SIGTERM), then
+    finish the steps in hand and leave the rest on the broker for other workers.
 
     :raises TransportConfigError: the transport URL or the agent names are unusable.
     """
@@ -80,7 +84,11 @@ async def run_worker(settings: WorkerSettings, campaign: Campaign, stop: anyio.E
                 logger.warning("worker running %s on %s", ", ".join(wanted), settings.transport)
                 async with anyio.create_task_group() as beats:
                     beats.start_soon(heartbeat, transport, bus, wanted)
+                    if stop is None:
+                        stop = anyio.Event()
+                        beats.start_soon(_stop_on_signal, stop)
                     await stop.wait()
+                    logger.warning("worker stopping: finishing the steps in hand")
                     # Stop pulling; finish what was pulled (within the grace), so the
                     # drain below waits for this worker's own work, not the shared backlog.
                     for subscription in subscriptions:
@@ -92,3 +100,10 @@ async def run_worker(settings: WorkerSettings, campaign: Campaign, stop: anyio.E
     finally:
         with anyio.CancelScope(shield=True):
             await provider.aclose()
+
+
+async def _stop_on_signal(stop: anyio.Event) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            stop.set()
+            return
