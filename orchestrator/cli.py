@@ -172,7 +172,7 @@ def run(
     _logging(log_level, log_format)
     campaign_loaded, companies, digest = _guard(lambda: _inputs(leads, campaign, column_map))
     with configure_telemetry(otlp_endpoint=otlp) as telemetry:
-        instrumentation = _instrumentation(telemetry)
+        instrumentation = _instrumentation(telemetry, broker=is_broker(transport))
         stopped = _run(
             partial(
                 _run_leads, leads, companies, digest, campaign_loaded, db, settings, instrumentation
@@ -190,10 +190,13 @@ def _logging(level: str, fmt: str) -> None:
     configure_logging(level.upper(), fmt)  # type: ignore[arg-type]
 
 
-def _instrumentation(telemetry: Telemetry) -> Instrumentation | None:
-    """Tracing and metrics only when something receives them: off costs nothing."""
+def _instrumentation(telemetry: Telemetry, *, broker: bool = False) -> Instrumentation | None:
+    """Tracing and metrics only when something receives them: off costs nothing.
+
+    On a broker, hops leave the process: they get ``send``/``process`` spans.
+    """
     if telemetry.tracing_enabled or telemetry.metrics_enabled:
-        return instrumentation_for(telemetry)
+        return instrumentation_for(telemetry, broker="nats" if broker else None)
     return None
 
 

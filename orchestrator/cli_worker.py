@@ -6,6 +6,7 @@ calls one package function and prints.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -14,10 +15,12 @@ import typer
 from rich.table import Table
 
 from salesbus.agents.campaign import load_campaign
+from salesbus.observability import configure_telemetry
 
 from .cli import CliError, _choice, _guard, _logging, _run, app, out
 from .runner import RunSettings, Simulation
 from .safe_text import safe
+from .telemetry import instrumentation_for
 from .transports import is_broker, nats_transport
 from .worker import WorkerSettings, run_worker
 from .workers import live_workers
@@ -63,6 +66,10 @@ def worker(
     step_timeout: Annotated[float, typer.Option(help="Seconds per step attempt.")] = 120.0,
     log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "WARNING",
+    otlp: Annotated[
+        str | None,
+        typer.Option(help="OTLP endpoint for traces and metrics (else OTEL_EXPORTER_OTLP_*)."),
+    ] = None,
     simulate_latency: Annotated[float, typer.Option(hidden=True)] = 0.0,
 ) -> None:
     """Run agents for an orchestrator elsewhere, until SIGINT/SIGTERM."""
@@ -84,8 +91,12 @@ def worker(
         ),
     )
     loaded = _guard(lambda: load_campaign(campaign))
-
-    _run(partial(run_worker, settings, loaded))
+    with configure_telemetry(otlp_endpoint=otlp) as telemetry:
+        if telemetry.tracing_enabled or telemetry.metrics_enabled:
+            settings = replace(
+                settings, instrumentation=instrumentation_for(telemetry, broker="nats")
+            )
+        _run(partial(run_worker, settings, loaded))
 
 
 @dead_letters.command("list")

@@ -57,12 +57,15 @@ class OtelWorkflowTracer:
         )
 
 
-def instrumentation_for(telemetry: Telemetry, *, bus_hops: bool | None = None) -> Instrumentation:
+def instrumentation_for(
+    telemetry: Telemetry, *, bus_hops: bool | None = None, broker: str | None = None
+) -> Instrumentation:
     """Spans for workflows, step attempts, model calls and fetches; hop spans only if asked.
 
     ``bus_hops`` asks for a ``send``/``process`` span pair per hop (default:
     ``SALESBUS_TRACE_BUS``); a broker transport, where events leave the
-    process, should pass ``True``.
+    process, passes its ``messaging.system`` as ``broker`` (``"nats"``), which
+    turns hop spans on.
     """
     tracer = OtelWorkflowTracer(telemetry)
 
@@ -77,7 +80,8 @@ def instrumentation_for(telemetry: Telemetry, *, bus_hops: bool | None = None) -
     # (store, event log, metrics) are bookkeeping the step spans already tell.
     interceptors = bus_tracing(
         telemetry,
-        hops=bus_hops,
+        hops=True if broker else bus_hops,
+        **({"system": broker} if broker else {}),
         events=lambda event_type: not issubclass(event_type, StepEvent),
         consumers=lambda subscription: not subscription.name.startswith("orchestrator:"),
     )

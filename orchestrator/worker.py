@@ -22,7 +22,7 @@ from salesbus.agents.runtime import AgentRuntime
 from salesbus.agents.website import FetchSettings, WebsiteFetcher
 from salesbus.bus import EventBus
 
-from .runner import RunSettings, build_provider
+from .runner import Instrumentation, RunSettings, build_provider
 from .sales import sales_pipeline
 from .transports import TransportConfigError, nats_transport
 from .workers import heartbeat
@@ -43,6 +43,8 @@ class WorkerSettings:
     concurrency: int = 16
     """Events each agent handles at once."""
     run: RunSettings = field(default_factory=RunSettings)
+    instrumentation: Instrumentation | None = None
+    """Tracing: hop spans (``system="nats"``), step spans, model-call and fetch spans."""
 
 
 async def run_worker(
@@ -58,7 +60,8 @@ async def run_worker(
     # A step never holds an event longer than its timeout (plus publishing its status).
     ack_wait = step_timeout + max(5.0, step_timeout / 4)
     transport = nats_transport(settings.transport, ack_wait=ack_wait)
-    provider = build_provider(run)
+    instrumentation = settings.instrumentation or Instrumentation()
+    provider = build_provider(run, instrumentation.wrap_provider)
     try:
         async with AsyncExitStack() as stack:
             fetcher: PageFetcher | None = None
@@ -66,6 +69,8 @@ async def run_worker(
                 fetcher = await stack.enter_async_context(
                     WebsiteFetcher(FetchSettings(allow_private=run.allow_private_websites))
                 )
+                if instrumentation.wrap_fetcher is not None:
+                    fetcher = instrumentation.wrap_fetcher(fetcher)
             spec = sales_pipeline(provider, campaign, fetcher=fetcher, step_timeout=step_timeout)
             known = [step.name for step in spec.steps]
             wanted = list(settings.agents) if settings.agents else known
@@ -74,8 +79,17 @@ async def run_worker(
                 raise TransportConfigError(
                     f"unknown agent(s) {', '.join(unknown)}: choose from {', '.join(known)}"
                 )
-            async with EventBus(transport=transport, shutdown_timeout=STOP_GRACE) as bus:
-                runtime = AgentRuntime(bus, forward_outputs=False, step_timeout=step_timeout)
+            async with EventBus(
+                transport=transport,
+                shutdown_timeout=STOP_GRACE,
+                interceptors=instrumentation.interceptors,
+            ) as bus:
+                runtime = AgentRuntime(
+                    bus,
+                    forward_outputs=False,
+                    step_timeout=step_timeout,
+                    observers=list(instrumentation.observers),
+                )
                 subscriptions = [
                     runtime.add(step.agent, concurrency=settings.concurrency, timeout=step.timeout)
                     for step in spec.steps

@@ -20,6 +20,7 @@ import nats
 import pytest
 
 from salesbus.bus.nats_transport import NatsTransport
+from tests.fakes.otlp import OtlpReceiver, ReceivedSpan
 from tests.nats_server import NatsServer
 from tests.orchestrator.cli_support import write_inputs
 from tests.orchestrator.test_kill_resume import (
@@ -35,13 +36,14 @@ def server(tmp_path: Path) -> Iterator[NatsServer]:
         yield running
 
 
-def start_worker(tmp: Path, url: str) -> subprocess.Popen[bytes]:
+def start_worker(tmp: Path, url: str, *extra: str) -> subprocess.Popen[bytes]:
     campaign, _ = write_inputs(tmp)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ANTHROPIC_"))}
     command = [
         *(sys.executable, "-m", "salesbus.orchestrator.cli", "worker", "--transport", url),
         *("--campaign", str(campaign), "--llm", "offline", "--concurrency", "4"),
         *("--simulate-latency", "0.04", "--step-timeout", "2"),
+        *extra,
     ]
     return subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp
@@ -77,8 +79,8 @@ async def _wait_for_consumer(url: str, name: str) -> None:
         await nc.close()
 
 
-def run_batch(tmp: Path, url: str) -> subprocess.Popen[bytes]:
-    return start_run(tmp, extra_args=("--transport", url, "--step-timeout", "2"))
+def run_batch(tmp: Path, url: str, *extra: str) -> subprocess.Popen[bytes]:
+    return start_run(tmp, extra_args=("--transport", url, "--step-timeout", "2", *extra))
 
 
 def finish(run: subprocess.Popen[bytes]) -> None:
@@ -161,3 +163,38 @@ async def _dead_letters(url: str) -> list[object]:
         return list(await transport.dead_letters())
     finally:
         await transport.aclose()
+
+
+def test_an_event_crossing_the_broker_is_a_send_span_here_and_a_process_span_there(
+    tmp_path: Path, server: NatsServer, receiver: OtlpReceiver
+) -> None:
+    worker = start_worker(tmp_path, server.url, "--otlp", receiver.url)
+    try:
+        asyncio.run(_wait_for_consumer(server.url, "agent_research"))
+        finish(run_batch(tmp_path, server.url, "--otlp", receiver.url))
+        spans = receiver.wait_for(lambda spans: any(_crossing(spans)), timeout=20)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+
+    send, process = next(_crossing(spans))
+    assert send.attributes["messaging.system"] == "nats"
+    # two processes: the orchestrator's send, the worker's process
+    assert send.resource["service.instance.id"] != process.resource["service.instance.id"]
+    assert any(  # the worker's step span is the consumer span's child
+        s.parent_span_id == process.span_id and s.trace_id == send.trace_id for s in spans
+    )
+
+
+def _crossing(spans: list[ReceivedSpan]) -> Iterator[tuple[ReceivedSpan, ReceivedSpan]]:
+    """(producer span, its consumer span) pairs of a CompanySubmitted."""
+    by_id = {s.span_id: s for s in spans}
+    for span in spans:
+        parent = by_id.get(span.parent_span_id)
+        if (
+            span.kind == "CONSUMER"
+            and parent is not None
+            and parent.kind == "PRODUCER"
+            and "CompanySubmitted" in span.name
+        ):
+            yield parent, span
