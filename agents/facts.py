@@ -8,6 +8,11 @@ these ids, so an id must never be reused within a profile.
 from __future__ import annotations
 
 from .models import Company, CompanySize, Fact, FactSource
+from .untrusted import sanitise_quote
+
+FREE_TEXT_MAX = 600
+"""A description or a note as a fact: links and markup removed, at most this long,
+since facts reach templates and prompts."""
 
 __all__ = ["FactBook", "facts_from_company"]
 
@@ -47,10 +52,10 @@ def facts_from_company(company: Company, book: FactBook | None = None) -> FactBo
         book.add("location", f"{company.name} is based in {company.country}.", INPUT)
     if company.domain or company.website:
         book.add("website", f"Website: {company.website or company.domain}.", INPUT)
-    if company.description:
-        book.add("description", company.description.strip(), INPUT)
-    if company.notes:
-        book.add("notes", company.notes.strip(), INPUT)
+    if company.description and (description := sanitise_quote(company.description, FREE_TEXT_MAX)):
+        book.add("description", description, INPUT)
+    if company.notes and (notes := sanitise_quote(company.notes, FREE_TEXT_MAX)):
+        book.add("notes", notes, INPUT)
     if company.contact:
         contact = company.contact
         role = f", {contact.title}" if contact.title else ""

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from .campaign import Campaign
+from .lint import seams_in
 from .models import (
     Channel,
     CompanyProfile,
@@ -30,8 +31,10 @@ from .models import (
     QualityCheck,
     QualityDecision,
     QualityReport,
+    domain_of,
 )
 from .providers.base import Draft
+from .untrusted import links_in, within_domains
 
 __all__ = ["RULES", "SPAM_PHRASES", "QualityRule", "check_outreach", "decide"]
 
@@ -470,6 +473,58 @@ def _postal_address(draft: Draft, profile: CompanyProfile, campaign: Campaign) -
     ]
 
 
+def _draft_linter(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> list[str]:
+    """Seams — ``Inc..``, ``Markets's``, empty slots, a sentence twice, a pasted list,
+    text copied from the company's page — show a draft was assembled, not written."""
+    boilerplate = [campaign.seller.postal_address or ""]
+    return [
+        f"{_label(index, message)} has {', '.join(seams)}"
+        for index, message in enumerate(draft.messages)
+        if (seams := seams_in(message, profile, boilerplate))
+    ]
+
+
+def _allowed_domains(profile: CompanyProfile, campaign: Campaign) -> set[str]:
+    """The seller's own domains and the company's own: the only places a draft may point."""
+    seller, company = campaign.seller, profile.company
+    contacts = [c for c in (*profile.key_contacts, profile.primary_contact) if c is not None]
+    addresses = [
+        seller.website,
+        _email_domain(seller.sender_email),
+        company.domain,
+        company.website,
+        profile.website,
+        *(_email_domain(contact.email) for contact in contacts),
+    ]
+    return {domain for address in addresses if (domain := domain_of(address))}
+
+
+def _email_domain(email: str | None) -> str | None:
+    return email.rsplit("@", 1)[-1] if email and "@" in email else None
+
+
+def _no_untrusted_links(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> list[str]:
+    """A link, address or markup the seller did not write may be a phishing lure
+    copied from a web page: only the seller's and the company's own domains pass,
+    and technologies research found may be named (``Outreach.io``)."""
+    allowed = _allowed_domains(profile, campaign)
+    named = {domain for tech in profile.technologies if (domain := domain_of(tech))}
+    problems = []
+    for index, message in enumerate(draft.messages):
+        untrusted = [
+            link.text
+            for link in links_in(_wording(message))
+            if not within_domains(link.host, allowed)
+            and not (link.kind == "host" and link.host in named)
+        ]
+        if untrusted:
+            quoted = ", ".join(f"'{text[:80]}'" for text in dict.fromkeys(untrusted))
+            problems.append(
+                f"{_label(index, message)} links outside the seller and company: {quoted}"
+            )
+    return problems
+
+
 RULES: Mapping[str, QualityRule] = MappingProxyType(
     {
         rule.name: rule
@@ -499,11 +554,18 @@ RULES: Mapping[str, QualityRule] = MappingProxyType(
                 "no unfilled placeholders",
                 _unfilled_placeholders,
             ),
+            QualityRule("draft_linter", "revise", "no seams in the wording", _draft_linter),
             QualityRule(
                 "grounded_claims",
                 "escalate",
                 "every claim cites facts from the profile",
                 _grounded_claims,
+            ),
+            QualityRule(
+                "no_untrusted_links",
+                "escalate",
+                "no links, addresses or markup beyond the seller's and the company's own",
+                _no_untrusted_links,
             ),
             QualityRule(
                 "opt_out_line", "escalate", "every email has an opt-out line", _opt_out_line

@@ -1,0 +1,113 @@
+"""The draft linter: the seams that show a message was assembled, not written.
+
+A salesperson reading ``N-able, Inc..``, ``Robinhood Markets's size``, an empty
+``()`` where a product should be, the same sentence twice, or a product list
+pasted into a sentence would not send the draft. Each finding here is one
+readable line naming the message and the seam, used by the ``draft_linter``
+quality rule (a REVISE: a rewrite fixes it).
+
+Text copied verbatim from untrusted input — a run of :data:`VERBATIM_WORDS`
+words from the lead row's description or the company's web page — counts too:
+a seller paraphrases what they read, and a long verbatim copy is how a page's
+instructions or lures would reach a prospect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .models import CompanyProfile, Message
+
+__all__ = ["UNTRUSTED_TOPICS", "VERBATIM_WORDS", "seams_in"]
+
+VERBATIM_WORDS = 10
+"""This many consecutive words copied from untrusted text make a seam."""
+
+UNTRUSTED_TOPICS = frozenset({"description", "notes", "summary", "title", "news", "signal"})
+"""Fact topics whose text someone other than the seller wrote."""
+
+_SEAMS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("doubled punctuation", re.compile(r"(?<!\.)\.\.(?!\.)|[,;:]\s*[.,;:]|\.,|[!?]{2,}")),
+    ("'s after a final s", re.compile(r"\b\w+s['’]s\b")),
+    ("empty brackets or quotes", re.compile(r"\(\s*\)|“\s*”|\"\s*\"|\[\s*\]")),
+    ("a space before punctuation", re.compile(r"[^\S\n][,.;:!?](?!\w)")),
+    ("a doubled space", re.compile(r"\S {2,}\S")),
+    ("a doubled word", re.compile(r"\b(\w{2,})\s+\1\b", re.IGNORECASE)),
+    ("a dangling article", re.compile(r"\b(?:a|an|the)\s*[.,;:!?]", re.IGNORECASE)),
+)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+_LIST_ITEM = r"[^,;:.\n]{1,40}"
+_RAW_LIST = re.compile(rf"(?:{_LIST_ITEM}[,;] ){{3,}}{_LIST_ITEM}")
+_WORD = re.compile(r"[\w'’-]+")
+
+
+def seams_in(message: Message, profile: CompanyProfile, boilerplate: Iterable[str]) -> list[str]:
+    """Every seam in ``message``; ``boilerplate`` (the footer's address) is not read."""
+    text = "\n".join(part for part in (message.subject, message.body) if part)
+    for fixed in boilerplate:
+        if fixed:
+            text = text.replace(fixed, "")
+    found = [f"{name} ('{_around(text, m)}')" for name, p in _SEAMS if (m := p.search(text))]
+    repeated = _repeated_sentence(text)
+    if repeated:
+        found.append(f"a repeated sentence ('{repeated[:60]}')")
+    raw = _raw_list(text)
+    if raw:
+        found.append(f"a raw list ('{raw[:60]}')")
+    copied = _copied(text, profile)
+    if copied:
+        found.append(f"text copied from the company's own words ('{copied[:60]}…')")
+    return found
+
+
+def _around(text: str, match: re.Match[str]) -> str:
+    start, end = max(match.start() - 15, 0), min(match.end() + 15, len(text))
+    return " ".join(text[start:end].split())
+
+
+def _repeated_sentence(text: str) -> str | None:
+    seen: set[str] = set()
+    sentence: str
+    for sentence in _SENTENCE.findall(text):
+        key = " ".join(sentence.lower().split())
+        if len(key) < 20:
+            continue
+        if key in seen:
+            return sentence.strip()
+        seen.add(key)
+    return None
+
+
+def _raw_list(text: str) -> str | None:
+    """Four or more items in a row joined by commas or semicolons, the last without
+    "and"/"or": a list pasted in, not written out as prose."""
+    for line in text.splitlines():
+        for match in _RAW_LIST.finditer(line):
+            listed: str = match.group()
+            last = re.split(r"[,;] ", listed)[-1].strip().lower()
+            if not last.startswith(("and ", "or ")):
+                return listed.strip()
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+def _copied(text: str, profile: CompanyProfile) -> str | None:
+    """The first run of :data:`VERBATIM_WORDS` words the message shares with untrusted facts."""
+    runs: set[tuple[str, ...]] = set()
+    for fact in profile.facts:
+        if fact.topic in UNTRUSTED_TOPICS:
+            words = _words(fact.text)
+            runs.update(
+                tuple(words[i : i + VERBATIM_WORDS]) for i in range(len(words) - VERBATIM_WORDS + 1)
+            )
+    if not runs:
+        return None
+    words = _words(text)
+    for i in range(len(words) - VERBATIM_WORDS + 1):
+        if tuple(words[i : i + VERBATIM_WORDS]) in runs:
+            return " ".join(words[i : i + VERBATIM_WORDS])
+    return None
