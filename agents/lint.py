@@ -37,8 +37,10 @@ _SEAMS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a dangling article", re.compile(r"\b(?:a|an|the)\s*[.,;:!?]", re.IGNORECASE)),
 )
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
-_LIST_ITEM = r"[^,;:.\n]{1,40}"
-_RAW_LIST = re.compile(rf"(?:{_LIST_ITEM}[,;] ){{3,}}{_LIST_ITEM}")
+_LIST_SEPARATOR = re.compile(r"[,;]\s")
+_LIST_ITEM_BREAK = re.compile(r"[.:!?]\s|[.:!?]$")
+_LIST_ITEM_MAX = 40
+_LIST_MIN = 4
 _WORD = re.compile(r"[\w'’-]+")
 
 
@@ -80,14 +82,22 @@ def _repeated_sentence(text: str) -> str | None:
 
 
 def _raw_list(text: str) -> str | None:
-    """Four or more items in a row joined by commas or semicolons, the last without
-    "and"/"or": a list pasted in, not written out as prose."""
+    """Four or more short items in a row joined by commas or semicolons, the last
+    without "and"/"or": a list pasted in, not written out as prose."""
     for line in text.splitlines():
-        for match in _RAW_LIST.finditer(line):
-            listed: str = match.group()
-            last = re.split(r"[,;] ", listed)[-1].strip().lower()
-            if not last.startswith(("and ", "or ")):
-                return listed.strip()
+        if line.count(",") + line.count(";") < _LIST_MIN - 1:
+            continue
+        run: list[str] = []
+        for item in _LIST_SEPARATOR.split(line):
+            item = item.strip().rstrip(".!?")
+            if 0 < len(item) <= _LIST_ITEM_MAX and not _LIST_ITEM_BREAK.search(item):
+                run.append(item)
+                continue
+            if len(run) >= _LIST_MIN:
+                break
+            run = []
+        if len(run) >= _LIST_MIN and not run[-1].lower().startswith(("and ", "or ")):
+            return ", ".join(run)
     return None
 
 

@@ -35,6 +35,7 @@ _TAIL = r"[^\s<>\"'“”)\]]*[^\s<>\"'“”)\].,;:!?]"
 _URL = re.compile(rf"\b(?:[a-z][a-z0-9+.-]{{1,15}}://|www\.){_TAIL}", re.IGNORECASE)
 _EMAIL = re.compile(rf"[\w.+-]+@({_HOST})\b", re.IGNORECASE)
 _BARE_HOST = re.compile(rf"(?<![\w@./-])({_HOST})(?![\w-])(?:/(?:{_TAIL})?)?", re.IGNORECASE)
+_TLD_AFTER_DOT = re.compile(rf"\w\.(?:{_TLDS})(?![\w-])", re.IGNORECASE)
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]\n]{0,200})\]\(([^)\s]{0,500})[^)]{0,200}\)")
 _HTML_TAG = re.compile(r"</?[a-z!][^<>]{0,500}>", re.IGNORECASE)
 _MARKUP_CHARACTERS = re.compile(r"[<>{}\[\]`|*_#\\]")
@@ -84,21 +85,29 @@ class Link:
 
 
 def links_in(text: str) -> list[Link]:
-    """Every URL, email address, bare host name, Markdown link and HTML tag in ``text``."""
+    """Every URL, email address, bare host name, Markdown link and HTML tag in ``text``.
+
+    Each kind is looked for only where its marker occurs (``](``, ``<``, ``://``
+    or ``www.``, ``@``, a dot before a top-level domain): most messages have none.
+    """
     found: list[Link] = []
-    for match in _MARKDOWN_LINK.finditer(text):
-        found.append(Link("markdown", match.group(), domain_of(match.group(2)) or None))
-    for match in _HTML_TAG.finditer(text):
-        found.append(Link("html", match.group(), None))
-    rest = _HTML_TAG.sub(" ", _MARKDOWN_LINK.sub(" ", text))
-    for match in _URL.finditer(rest):
-        found.append(Link("url", match.group(), domain_of(match.group())))
-    rest = _URL.sub(" ", rest)
-    for match in _EMAIL.finditer(rest):
-        found.append(Link("email", match.group(), match.group(1).lower()))
-    rest = _EMAIL.sub(" ", rest)
-    for match in _BARE_HOST.finditer(rest):
-        found.append(Link("host", match.group(), match.group(1).lower()))
+    rest = text
+    if "](" in rest:
+        for match in _MARKDOWN_LINK.finditer(rest):
+            found.append(Link("markdown", match.group(), domain_of(match.group(2)) or None))
+        rest = _MARKDOWN_LINK.sub(" ", rest)
+    if "<" in rest:
+        found.extend(Link("html", match.group(), None) for match in _HTML_TAG.finditer(rest))
+        rest = _HTML_TAG.sub(" ", rest)
+    lowered = rest.lower()
+    if "://" in lowered or "www." in lowered:
+        found.extend(Link("url", m.group(), domain_of(m.group())) for m in _URL.finditer(rest))
+        rest = _URL.sub(" ", rest)
+    if "@" in rest:
+        found.extend(Link("email", m.group(), m.group(1).lower()) for m in _EMAIL.finditer(rest))
+        rest = _EMAIL.sub(" ", rest)
+    if _TLD_AFTER_DOT.search(rest):
+        found.extend(Link("host", m.group(), m.group(1).lower()) for m in _BARE_HOST.finditer(rest))
     return found
 
 

@@ -200,11 +200,7 @@ def _industry_for(kb: KnowledgeBase, text: str) -> tuple[IndustryKnowledge, str]
     for specific in (True, False):
         best: tuple[int, int, IndustryKnowledge, str] | None = None
         for industry in kb.industries:
-            labels = (
-                (*industry.aliases, industry.label.lower(), industry.key)
-                if specific
-                else industry.sectors
-            )
+            labels = (*industry.aliases, industry.label.lower()) if specific else industry.sectors
             for alias in labels:
                 position = first_position(text, alias)
                 if position is None:

@@ -16,7 +16,7 @@ def test_every_built_in_file_loads_and_names_every_template_field_it_may() -> No
 
     assert kb is DEFAULT_KNOWLEDGE
     assert len(BUILT_IN_FILES) >= 6
-    assert len(kb.industries) >= 13
+    assert len(kb.industries) >= 20
     assert len({industry.key for industry in kb.industries}) == len(kb.industries)
     assert all(industry.pain_points and industry.opportunities for industry in kb.industries)
     assert kb.signals
