@@ -36,7 +36,7 @@ def running_name(name: str) -> str:
     ``"Viasat"``; a name that is only a suffix is kept as given.
     """
     text = " ".join(_PARENTHETICAL.sub("", name).split())
-    short = _LEGAL_SUFFIX.sub("", text).rstrip(" ,")
+    short = _LEGAL_SUFFIX.sub("", text).rstrip(" ,&")
     return short or text or name.strip()
 
 

@@ -14,12 +14,13 @@ instructions or lures would reach a prospect.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 
 from .models import CompanyProfile, Message
 
-__all__ = ["UNTRUSTED_TOPICS", "VERBATIM_WORDS", "seams_in"]
+__all__ = ["UNTRUSTED_TOPICS", "VERBATIM_WORDS", "seams_in", "untrusted_runs"]
 
 VERBATIM_WORDS = 10
 """This many consecutive words copied from untrusted text make a seam."""
@@ -28,14 +29,17 @@ UNTRUSTED_TOPICS = frozenset({"description", "notes", "summary", "title", "news"
 """Fact topics whose text someone other than the seller wrote."""
 
 _SEAMS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("doubled punctuation", re.compile(r"(?<!\.)\.\.(?!\.)|[,;:]\s*[.,;:]|\.,|[!?]{2,}")),
-    ("'s after a final s", re.compile(r"\b\w+s['’]s\b")),
+    ("doubled punctuation", re.compile(r"[.,;:!?] ?[.,;:!?]")),
+    ("'s after a final s", re.compile(r"(?<=\w)s['’]s\b")),
     ("empty brackets or quotes", re.compile(r"\(\s*\)|“\s*”|\"\s*\"|\[\s*\]")),
-    ("a space before punctuation", re.compile(r"[^\S\n][,.;:!?](?!\w)")),
-    ("a doubled space", re.compile(r"\S {2,}\S")),
-    ("a doubled word", re.compile(r"\b(\w{2,})\s+\1\b", re.IGNORECASE)),
-    ("a dangling article", re.compile(r"\b(?:a|an|the)\s*[.,;:!?]", re.IGNORECASE)),
+    ("a space before punctuation", re.compile(r"[ \t][,.;:!?](?!\w)")),
+    ("a doubled space", re.compile(r"(?<=\S)  +(?=\S)")),
 )
+"""Each pattern begins with a character class or a literal, so the scan is fast."""
+_ELLIPSIS = ("...", "?!", "!?")
+_TOKEN = re.compile(r"[\w'’-]+|[.,;:!?]")
+_ARTICLES = frozenset({"a", "an", "the"})
+_PUNCTUATION = frozenset(".,;:!?")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _LIST_SEPARATOR = re.compile(r"[,;]\s")
 _LIST_ITEM_BREAK = re.compile(r"[.:!?]\s|[.:!?]$")
@@ -44,22 +48,62 @@ _LIST_MIN = 4
 _WORD = re.compile(r"[\w'’-]+")
 
 
-def seams_in(message: Message, profile: CompanyProfile, boilerplate: Iterable[str]) -> list[str]:
+Runs = frozenset[tuple[str, ...]]
+"""Every run of :data:`VERBATIM_WORDS` words in a profile's untrusted facts."""
+
+
+def untrusted_runs(profile: CompanyProfile) -> Runs:
+    """Read once per draft: every message is compared with the same runs."""
+    runs: set[tuple[str, ...]] = set()
+    for fact in profile.facts:
+        if fact.topic in UNTRUSTED_TOPICS:
+            words = _words(fact.text)
+            runs.update(
+                tuple(words[i : i + VERBATIM_WORDS]) for i in range(len(words) - VERBATIM_WORDS + 1)
+            )
+    return frozenset(runs)
+
+
+def seams_in(message: Message, runs: Runs, boilerplate: Iterable[str]) -> list[str]:
     """Every seam in ``message``; ``boilerplate`` (the footer's address) is not read."""
     text = "\n".join(part for part in (message.subject, message.body) if part)
     for fixed in boilerplate:
         if fixed:
             text = text.replace(fixed, "")
-    found = [f"{name} ('{_around(text, m)}')" for name, p in _SEAMS if (m := p.search(text))]
+    found = [f"{name} ('{_around(text, m)}')" for name, p in _SEAMS if (m := _seam(p, text))]
+    found.extend(_token_seams(text))
     repeated = _repeated_sentence(text)
     if repeated:
         found.append(f"a repeated sentence ('{repeated[:60]}')")
     raw = _raw_list(text)
     if raw:
         found.append(f"a raw list ('{raw[:60]}')")
-    copied = _copied(text, profile)
+    copied = _copied(text, runs)
     if copied:
         found.append(f"text copied from the company's own words ('{copied[:60]}…')")
+    return found
+
+
+def _seam(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match that is a seam: an ellipsis or "?!" is punctuation, not a doubling."""
+    for match in pattern.finditer(text):
+        around = text[max(match.start() - 1, 0) : match.end() + 1]
+        if not any(mark in around for mark in _ELLIPSIS):
+            return match
+    return None
+
+
+def _token_seams(text: str) -> list[str]:
+    """A word written twice ("the the") and an article left before punctuation ("a .")."""
+    found: list[str] = []
+    tokens = _TOKEN.findall(text.lower())
+    pairs = list(itertools.pairwise(tokens))
+    doubled = next((a for a, b in pairs if a == b and len(a) > 1 and a[0].isalnum()), None)
+    if doubled:
+        found.append(f"a doubled word ('{doubled} {doubled}')")
+    dangling = next((a for a, b in pairs if a in _ARTICLES and b in _PUNCTUATION), None)
+    if dangling:
+        found.append(f"a dangling article ('{dangling}')")
     return found
 
 
@@ -105,15 +149,8 @@ def _words(text: str) -> list[str]:
     return [word.lower() for word in _WORD.findall(text)]
 
 
-def _copied(text: str, profile: CompanyProfile) -> str | None:
+def _copied(text: str, runs: Runs) -> str | None:
     """The first run of :data:`VERBATIM_WORDS` words the message shares with untrusted facts."""
-    runs: set[tuple[str, ...]] = set()
-    for fact in profile.facts:
-        if fact.topic in UNTRUSTED_TOPICS:
-            words = _words(fact.text)
-            runs.update(
-                tuple(words[i : i + VERBATIM_WORDS]) for i in range(len(words) - VERBATIM_WORDS + 1)
-            )
     if not runs:
         return None
     words = _words(text)

@@ -43,22 +43,56 @@ def _phrases_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<!\w)(?:{'|'.join(bodies)})(?!\w)", re.IGNORECASE)
 
 
+_FOLDS_ODDLY = ("ſ", "\u212a", "ı", "İ")
+"""Characters a case-insensitive regex matches to an ASCII letter that ``str.lower``
+does not turn into it (long s, Kelvin sign, dotless i, dotted capital I)."""
+
+
+@lru_cache(maxsize=4096)
+def _readable(text: str) -> tuple[str, str]:
+    """``text`` as phrases are searched for in it, and that lower-cased for the first-word
+    test — empty when lower-casing could hide a match (cached: the same fact or message
+    is read against many phrase lists)."""
+    searchable = _searchable(text)
+    if not searchable.isascii() and any(c in searchable for c in _FOLDS_ODDLY):
+        return searchable, ""
+    return searchable, searchable.lower()
+
+
+@lru_cache(maxsize=4096)
+def _first_word(phrase: str) -> str:
+    words = _words(phrase)
+    return words[0].lower() if words else ""
+
+
+def _may_occur(lowered: str, phrase: str) -> bool:
+    """A phrase's first word must occur in the lower-cased text for the phrase to: a
+    substring test that rules most phrases out for a fraction of a regex search."""
+    first = _first_word(phrase)
+    return bool(first) and (not lowered or first in lowered or not first.isascii())
+
+
 def mentions(text: str, phrase: str, *, match_case: bool = False) -> bool:
     """Whether ``phrase`` occurs in ``text`` as whole words (a blank phrase never does)."""
-    if not _words(phrase):
+    searchable, lowered = _readable(text)
+    if not _may_occur(lowered, phrase):
         return False
-    return _phrase_pattern(phrase, match_case).search(_searchable(text)) is not None
+    return _phrase_pattern(phrase, match_case).search(searchable) is not None
 
 
 def mentions_any(text: str, phrases: Sequence[str]) -> bool:
     """Whether any of ``phrases`` occurs in ``text`` as whole words, ignoring case."""
+    searchable, lowered = _readable(text)
+    if not any(_may_occur(lowered, phrase) for phrase in phrases):
+        return False
     pattern = _phrases_pattern(tuple(phrases))
-    return pattern is not None and pattern.search(_searchable(text)) is not None
+    return pattern is not None and pattern.search(searchable) is not None
 
 
 def first_position(text: str, phrase: str) -> int | None:
     """Where ``phrase`` first occurs in ``text`` as whole words, ignoring case."""
-    if not _words(phrase):
+    searchable, lowered = _readable(text)
+    if not _may_occur(lowered, phrase):
         return None
-    found = _phrase_pattern(phrase, False).search(_searchable(text))
+    found = _phrase_pattern(phrase, False).search(searchable)
     return found.start() if found else None

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Literal
 
 from .campaign import Campaign
-from .lint import seams_in
+from .lint import seams_in, untrusted_runs
 from .models import (
     Channel,
     CompanyProfile,
@@ -250,6 +250,10 @@ def _unfilled_placeholders(draft: Draft, profile: CompanyProfile, campaign: Camp
     return problems
 
 
+_LABEL_TOPICS = frozenset({"industry", "name"})
+"""Facts that only label a company: a claim resting on them alone is a guess."""
+
+
 def _grounded_claims(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> list[str]:
     """Every claim about the prospect must trace to a sourced fact, or it may be invented.
 
@@ -258,14 +262,30 @@ def _grounded_claims(draft: Draft, profile: CompanyProfile, campaign: Campaign) 
     nobody can check. Only a message citing nothing is read for names at all.
     """
     known = profile.fact_ids()
+    topics = {fact.id: fact.topic for fact in profile.facts}
     specifics = [profile.company.name, *profile.technologies]
     problems = []
     for index, message in enumerate(draft.messages):
         cited = [fact_id for element in message.personalization for fact_id in element.fact_ids]
         unknown = [fact_id for fact_id in dict.fromkeys(cited) if fact_id not in known]
+        labelled = next(
+            (
+                element.text
+                for element in message.personalization
+                if "?" not in element.text
+                and "industry" in (cited_topics := {topics.get(i) for i in element.fact_ids})
+                and cited_topics <= _LABEL_TOPICS
+            ),
+            None,
+        )
         if unknown:
             problems.append(
                 f"{_label(index, message)} cites facts not in the profile: {', '.join(unknown)}"
+            )
+        elif labelled is not None:
+            problems.append(
+                f"{_label(index, message)} states as fact what only the industry label "
+                f"suggests (ask it as a question): '{labelled[:60]}'"
             )
         elif not cited:
             wording = _wording(message)
@@ -346,10 +366,11 @@ def _draft_linter(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> 
     """Seams — ``Inc..``, ``Markets's``, empty slots, a sentence twice, a pasted list,
     text copied from the company's page — show a draft was assembled, not written."""
     boilerplate = [campaign.seller.postal_address or ""]
+    runs = untrusted_runs(profile)
     return [
         f"{_label(index, message)} has {', '.join(seams)}"
         for index, message in enumerate(draft.messages)
-        if (seams := seams_in(message, profile, boilerplate))
+        if (seams := seams_in(message, runs, boilerplate))
     ]
 
 

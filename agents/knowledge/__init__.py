@@ -14,6 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from ..campaign import Campaign
 from ..models import CompanySize, Tier
 from ..phrases import mentions, mentions_any
 from .base import KnowledgeBase, render
@@ -50,6 +51,7 @@ __all__ = [
     "SignalRule",
     "Technology",
     "buyer_functions",
+    "campaign_knowledge",
     "choose_primary_contact",
     "country_name",
     "industry_for",
@@ -73,6 +75,11 @@ def knowledge_for(path: Path | None = None) -> KnowledgeBase:
     :raises KnowledgeError: naming the file, the entry and the field at fault.
     """
     return KnowledgeBase(load_files(path))
+
+
+def campaign_knowledge(campaign: Campaign) -> KnowledgeBase:
+    """The knowledge a campaign's companies are judged with: built-in, plus its own files."""
+    return knowledge_for(campaign.knowledge.path)
 
 
 DEFAULT_KNOWLEDGE = knowledge_for()

@@ -27,9 +27,11 @@ from .errors import missing_tables
 __all__ = ["KnowledgeBase", "render"]
 
 
-def render(template: str, *, company: str, product: str) -> str:
+def render(template: str, *, company: str, product: str, role: str = "revenue operations") -> str:
     """Fill a knowledge template; company text is inserted, never interpreted."""
-    return template.format(company=company, company_possessive=possessive(company), product=product)
+    return template.format(
+        company=company, company_possessive=possessive(company), product=product, role=role
+    )
 
 
 class KnowledgeBase:

@@ -152,5 +152,9 @@ class KnowledgeFile(_Entry):
     """Words in what a seller sells that say which function buys it."""
     size: dict[CompanySize, SizeKnowledge] = Field(default_factory=dict)
     tier_playbook: dict[Tier, str] = Field(default_factory=dict)
-    greetings: tuple[str, ...] = ()
-    """Openings for a message whose contact's name is unknown (templates)."""
+    function_names: dict[str, str] = Field(default_factory=dict)
+    """How a buying function reads in a sentence (``revenue`` → "revenue operations")."""
+    unnamed_greeting: str = ""
+    """The greeting when the contact's name is unknown ("Hello,")."""
+    unnamed_opening: str = ""
+    """The line after it that says whom the message is for, by role (a template)."""

@@ -118,7 +118,9 @@ def merged(files: Iterable[KnowledgeFile]) -> KnowledgeFile:
             function_triggers={**total.function_triggers, **file.function_triggers},
             size={**total.size, **file.size},
             tier_playbook={**total.tier_playbook, **file.tier_playbook},
-            greetings=file.greetings or total.greetings,
+            function_names={**total.function_names, **file.function_names},
+            unnamed_greeting=file.unnamed_greeting or total.unnamed_greeting,
+            unnamed_opening=file.unnamed_opening or total.unnamed_opening,
         )
     return total
 

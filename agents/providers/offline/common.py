@@ -58,3 +58,14 @@ def facts_by_id(profile: CompanyProfile) -> dict[str, Fact]:
 def raised(severity: Severity, steps: int) -> Severity:
     index = min(SEVERITY_ORDER.index(severity) + steps, len(SEVERITY_ORDER) - 1)
     return SEVERITY_ORDER[index]
+
+
+LABEL_TOPICS = frozenset({"industry", "name"})
+"""Facts that only label a company: a claim resting on them alone is a hypothesis."""
+
+
+def is_hypothesis(profile: CompanyProfile, ids: Iterable[str]) -> bool:
+    """Whether the facts ``ids`` only label the company (its industry, its name):
+    then what they support is what is typical of the industry, not what was seen."""
+    topics = {fact.topic for fact in profile.facts if fact.id in set(ids)}
+    return topics <= LABEL_TOPICS

@@ -10,18 +10,7 @@ from operator import attrgetter
 from typing import TypeVar
 
 from ...campaign import Icp
-from ...knowledge import (
-    SIGNALS,
-    TECHNOLOGIES,
-    IndustryKnowledge,
-    SignalRule,
-    Technology,
-    industry_for,
-    mentions,
-    signals_in,
-    technologies_in,
-    technology_named,
-)
+from ...knowledge import IndustryKnowledge, KnowledgeBase, SignalRule, Technology, mentions
 from ...models import (
     CompanyProfile,
     CompanySize,
@@ -38,6 +27,7 @@ _Known = TypeVar("_Known", SignalRule, Technology)
 class Evidence:
     """What the facts of one profile show, each finding with the ids that show it."""
 
+    kb: KnowledgeBase
     profile: CompanyProfile
     industry: IndustryKnowledge | None
     industry_ids: list[str]
@@ -62,17 +52,26 @@ class Evidence:
         ]
 
 
-def gather_evidence(profile: CompanyProfile) -> Evidence:
+def gather_evidence(profile: CompanyProfile, kb: KnowledgeBase) -> Evidence:
     business = [fact for fact in profile.facts if about_business(fact)]
-    known = industry_for(profile.industry) if profile.industry else None
+    known = kb.industry_for(profile.industry) if profile.industry else None
     industry_ids = [fact.id for fact in profile.facts if fact.topic == "industry"]
     size = profile.size
     employees = profile.employees if profile.employees is not None else profile.company.employees
     if size is None and employees is not None:
         size = CompanySize.from_employees(employees)
-    signals = _shown_by_facts(business, signals_in, SIGNALS, attrgetter("key"))
-    technologies = _shown_by_facts(business, technologies_in, TECHNOLOGIES, attrgetter("name"))
+    # A signal is something the company does, not what its industry label says.
+    described = [fact for fact in business if fact.topic != "industry"]
+    signals = _shown_by_facts(described, kb.signals_in, kb.signals, attrgetter("key"))
+    technologies = [
+        (tech, ids)
+        for tech, ids in _shown_by_facts(
+            described, kb.technologies_in, kb.technologies, attrgetter("name")
+        )
+        if not mentions(profile.company.name, tech.name)  # its own product, not its stack
+    ]
     return Evidence(
+        kb=kb,
         profile=profile,
         industry=known[0] if known else None,
         industry_ids=industry_ids,
@@ -130,7 +129,7 @@ def attributes(evidence: Evidence, icp: Icp) -> CompanyAttributes:
     ]
     technologies = [Attribute(value=tech.name, fact_ids=ids) for tech, ids in evidence.technologies]
     for name in icp.technologies:
-        if technology_named(name) is None and (ids := evidence.ids_mentioning(name)):
+        if evidence.kb.technology_named(name) is None and (ids := evidence.ids_mentioning(name)):
             technologies.append(Attribute(value=name, fact_ids=ids))
     return CompanyAttributes(
         industry=Attribute(value=industry, fact_ids=ids_of("industry")) if industry else None,
@@ -148,7 +147,7 @@ def _topic_ids(profile: CompanyProfile, topic: str) -> list[str]:
 
 
 def technology_ids(evidence: Evidence, name: str) -> list[str]:
-    known = technology_named(name)
+    known = evidence.kb.technology_named(name)
     if known is None:
         return evidence.ids_mentioning(name)
     return next((ids for tech, ids in evidence.technologies if tech.name == known.name), [])

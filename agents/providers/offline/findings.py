@@ -10,13 +10,9 @@ from dataclasses import replace
 from ...campaign import Campaign, Seller
 from ...grammar import clip, lower_first, possessive, prose_list
 from ...knowledge import (
-    GENERIC_INDUSTRY,
-    SIZE_INSIGHTS,
-    SIZE_OBJECTIONS,
-    SIZE_PAIN_POINTS,
-    TIER_PLAYBOOK,
     OpportunityRule,
     PainPointRule,
+    campaign_knowledge,
     mentions_any,
     render,
 )
@@ -37,15 +33,24 @@ from ...models import (
 )
 from ...quality import SPAM_PHRASES
 from ...scoring import score_icp
-from .common import PRIORITY_ORDER, RULES_LABEL, SEVERITY_ORDER, facts_by_id, ordered_ids, raised
+from .common import (
+    LABEL_TOPICS,
+    PRIORITY_ORDER,
+    RULES_LABEL,
+    SEVERITY_ORDER,
+    facts_by_id,
+    is_hypothesis,
+    ordered_ids,
+    raised,
+)
 from .evidence import Evidence, attributes, gather_evidence, technology_ids
 from .research import seller_functions
 
 
 def analyze_profile(profile: CompanyProfile, campaign: Campaign) -> Analysis:
-    evidence = gather_evidence(profile)
+    evidence = gather_evidence(profile, campaign_knowledge(campaign))
     icp = campaign.icp
-    scored = score_icp(attributes(evidence, icp), icp)
+    scored = score_icp(attributes(evidence, icp), icp, evidence.kb)
     pain_points = _pain_points(evidence, campaign)
     opportunities = _opportunities(evidence, campaign)
     channel = _recommended_channel(profile.primary_contact, campaign.seller.channels)
@@ -119,16 +124,24 @@ def by_priority(opportunities: Iterable[Opportunity]) -> list[Opportunity]:
 
 
 def _pain_candidates(evidence: Evidence) -> list[tuple[PainPointRule, list[str], str | None]]:
-    industry = evidence.industry or GENERIC_INDUSTRY
+    industry = evidence.industry or evidence.kb.general
     candidates: list[tuple[PainPointRule, list[str], str | None]] = []
     for signal, ids in evidence.signals:
         if signal.pain_point is not None:
             candidates.append((signal.pain_point, ids, signal.key))
     if evidence.basis_ids:
         candidates.extend((rule, evidence.basis_ids, None) for rule in industry.pain_points)
-    if evidence.size is not None and evidence.size_ids:
-        candidates.append((SIZE_PAIN_POINTS[evidence.size], evidence.size_ids, None))
+    if evidence.size is not None and evidence.size_ids and _size_applies(evidence):
+        candidates.append((evidence.kb.size_pain_point(evidence.size), evidence.size_ids, None))
     return candidates
+
+
+def _size_applies(evidence: Evidence) -> bool:
+    """The small-company pain (founder-led selling) only where founders sell: not at a
+    listed bank or REIT with few employees."""
+    if evidence.size is not CompanySize.STARTUP or evidence.industry is None:
+        return True
+    return evidence.industry.founder_led
 
 
 def _pain_point(
@@ -157,7 +170,7 @@ def _merge_pains(evidence: Evidence, first: PainPoint, second: PainPoint) -> Pai
 
 
 def _opportunities(evidence: Evidence, campaign: Campaign) -> list[Opportunity]:
-    industry = evidence.industry or GENERIC_INDUSTRY
+    industry = evidence.industry or evidence.kb.general
     candidates: list[tuple[OpportunityRule, list[str]]] = [
         (signal.opportunity, ids) for signal, ids in evidence.signals if signal.opportunity
     ]
@@ -279,9 +292,9 @@ def _solution(keywords: Sequence[str], campaign: Campaign) -> str:
 
 
 def _insights(evidence: Evidence) -> list[str]:
-    insights = list((evidence.industry or GENERIC_INDUSTRY).insights)
+    insights = list((evidence.industry or evidence.kb.general).insights)
     if evidence.size is not None:
-        insights.append(SIZE_INSIGHTS[evidence.size])
+        insights.append(evidence.kb.size_insight(evidence.size))
     return insights
 
 
@@ -314,9 +327,9 @@ def _talking_points(
 
 def _objections(evidence: Evidence, campaign: Campaign) -> list[Objection]:
     product = _product(campaign)
-    rules = list((evidence.industry or GENERIC_INDUSTRY).objections)
+    rules = list((evidence.industry or evidence.kb.general).objections)
     if evidence.size is not None:
-        rules.append(SIZE_OBJECTIONS[evidence.size])
+        rules.append(evidence.kb.size_objection(evidence.size))
     objections = [
         Objection(
             objection=render(rule.objection, company=evidence.name, product=product),
@@ -375,18 +388,20 @@ def _approach(
     if contact is not None:
         who = f"{contact.name} ({contact.title})" if contact.title else contact.name
     else:
-        function = seller_functions(campaign.seller)[0]
+        function = seller_functions(campaign.seller, evidence.kb)[0]
         who = f"{_WHO_BY_SIZE[evidence.size or CompanySize.MID_MARKET]} of {function}"
-    lead = _lead_topic(pain_points, opportunities)
+    lead = _lead_topic(evidence.profile, pain_points, opportunities)
     opening = f"Lead with {lead} " if lead else "Open "
     return (
-        f"Tier {tier.value}, {TIER_PLAYBOOK[tier.value]}. {opening}to {who} by "
+        f"Tier {tier.value}, {evidence.kb.tier_playbook(tier)}. {opening}to {who} by "
         f"{channel.value}, grounded in {possessive(evidence.name)} own facts."
     )
 
 
-def _lead_topic(pain_points: Sequence[PainPoint], opportunities: Sequence[Opportunity]) -> str:
-    strategy = choose_strategy(pain_points, opportunities)
+def _lead_topic(
+    profile: CompanyProfile, pain_points: Sequence[PainPoint], opportunities: Sequence[Opportunity]
+) -> str:
+    strategy = choose_strategy(profile, pain_points, opportunities)
     if strategy is PersonalizationStrategy.PAIN_POINT_FOCUSED:
         return f"the {pain_points[0].category} pain ({pain_points[0].severity.value})"
     if strategy is PersonalizationStrategy.OPPORTUNITY_FOCUSED:
@@ -404,11 +419,26 @@ _URGENT_OPPORTUNITY = frozenset({Priority.HIGH, Priority.URGENT})
 
 
 def choose_strategy(
-    pain_points: Sequence[PainPoint], opportunities: Sequence[Opportunity]
+    profile: CompanyProfile,
+    pain_points: Sequence[PainPoint],
+    opportunities: Sequence[Opportunity],
 ) -> PersonalizationStrategy:
-    """Pain first when something hurts badly, else a strong opportunity, else rapport."""
-    if any(p.severity in _URGENT_PAIN for p in pain_points):
+    """By what was found: a pain the company's own facts show and that hurts, else an
+    opportunity they show, else rapport around a question (industry hypotheses only)."""
+    if any(
+        p.severity in _URGENT_PAIN and not is_hypothesis(profile, p.fact_ids) and _seen(profile, p)
+        for p in pain_points
+    ):
         return PersonalizationStrategy.PAIN_POINT_FOCUSED
-    if any(o.priority in _URGENT_OPPORTUNITY for o in opportunities):
+    if any(
+        o.priority in _URGENT_OPPORTUNITY and not is_hypothesis(profile, o.fact_ids)
+        for o in opportunities
+    ):
         return PersonalizationStrategy.OPPORTUNITY_FOCUSED
     return PersonalizationStrategy.RELATIONSHIP_BUILDING
+
+
+def _seen(profile: CompanyProfile, pain: PainPoint) -> bool:
+    """A pain counts as seen when a fact beyond the labels and the headcount shows it."""
+    topics = {fact.topic for fact in profile.facts if fact.id in set(pain.fact_ids)}
+    return bool(topics - LABEL_TOPICS - {"size"})

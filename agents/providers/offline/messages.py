@@ -16,9 +16,10 @@ from ...models import (
     MessageKind,
     PainPoint,
     SequenceStep,
+    Tier,
 )
 from ..base import Draft
-from .common import RULES_LABEL, plain
+from .common import RULES_LABEL
 from .findings import flagged_phrases
 from .layout import Part, within, written
 from .writer import Writer
@@ -62,6 +63,10 @@ def _quoted_phrases(note: str) -> list[str]:
 
 
 def _messages(writer: Writer, caps: _Caps) -> list[Message]:
+    if writer.analysis.tier is Tier.D:
+        if writer.analysis.recommended_channel is Channel.LINKEDIN:
+            return [_connection_note(writer, 0, caps)]
+        return [_nurture_note(writer, caps)]
     channels = list(writer.campaign.seller.channels) or [Channel.EMAIL]
     first_channel = writer.analysis.recommended_channel
     has_note = Channel.LINKEDIN in channels
@@ -94,7 +99,7 @@ def _initial_email(writer: Writer, day: int, caps: _Caps) -> Message:
     core, hook = writer.core(), writer.hook()
     if core.fact_ids:
         hook = Part(hook.text, hook.fact_ids, optional=True, clippable=hook.clippable)
-    parts = writer.parts(hook, core, value, writer.proof(), cta)
+    parts = writer.parts(writer.unnamed_opening(), hook, core, value, writer.proof(), cta)
     piece = written(parts, limits)
     return Message(
         channel=Channel.EMAIL,
@@ -105,6 +110,28 @@ def _initial_email(writer: Writer, day: int, caps: _Caps) -> Message:
         tone=writer.tone,
         personalization=piece.elements,
         call_to_action=writer.call_to_action(),
+    )
+
+
+def _nurture_note(writer: Writer, caps: _Caps) -> Message:
+    """Tier D: one short note that asks for nothing now — no sequence, no call."""
+    key = (Channel.EMAIL, MessageKind.INITIAL, 0)
+    limits = _limits(caps, key, writer.campaign.limits.email_body_max)
+    close = Part(
+        f"No need to reply now; if {writer.topic()} moves up the list at {writer.name}, "
+        "I'd be glad to share what has worked elsewhere."
+    )
+    parts = writer.parts(writer.unnamed_opening(), writer.hook(), close)
+    piece = written(parts, limits)
+    return Message(
+        channel=Channel.EMAIL,
+        kind=MessageKind.INITIAL,
+        day_offset=0,
+        subject=writer.subject(),
+        body=piece.body,
+        tone=writer.tone,
+        personalization=piece.elements,
+        call_to_action="No action needed",
     )
 
 
@@ -138,7 +165,7 @@ def _connection_reason(writer: Writer, hook: Part) -> Part:
     featured = writer.featured
     if "I work with" in hook.text:
         return Part("It seemed worth connecting.", optional=True)
-    if isinstance(featured, PainPoint):
+    if isinstance(featured, PainPoint) and not writer.hypothesis:
         text = f"I work with {short} teams on {featured.category}, so it seemed worth connecting."
         return Part(text, writer.featured_ids, optional=True, clippable=True)
     return Part(f"I work with {short} teams, so it seemed worth connecting.", optional=True)
@@ -206,8 +233,8 @@ def _new_angle(writer: Writer) -> list[Part | None]:
     if angle is None:
         line = Part(f"Following up on my note about {writer.topic()}.")
     else:
-        text = f"One more thought. {plain(angle.description)}"
-        line = Part(text, writer.cited(angle.fact_ids), clippable=True)
+        claim = writer.claim(angle)
+        line = Part(f"One more thought. {claim.text}", claim.fact_ids, clippable=True)
     value, _ = writer.value(avoid=first_choice)
     return [line, Part(value.text, optional=True), Part("Worth a short conversation?")]
 
@@ -224,11 +251,15 @@ def _nudge(writer: Writer) -> Part:
 
 
 def _closing_line(writer: Writer) -> Part:
-    """The last follow-up: short by design, so the sequence ends on its shortest note."""
+    """The last follow-up: short by design, so the sequence ends on its shortest note.
+
+    It names the topic, not a claim, so it cites facts only when the topic was seen in
+    them (an industry hypothesis is no fact about the company)."""
+    ids = writer.name_ids if writer.hypothesis else writer.featured_ids
     if writer.tight:
-        return Part(f"Closing the loop on {writer.topic()}.", writer.featured_ids)
+        return Part(f"Closing the loop on {writer.topic()}.", ids)
     text = f"Closing the loop on {writer.topic()}; happy to help if it comes up."
-    return Part(text, writer.featured_ids, clippable=True)
+    return Part(text, ids, clippable=True)
 
 
 def _call_day(messages: Sequence[Message]) -> int:
@@ -246,21 +277,22 @@ _CALL_SCRIPT_FACTOR = 2
 def _call_script(writer: Writer, day: int, caps: _Caps) -> Message:
     key = (Channel.PHONE, MessageKind.CALL_SCRIPT, day)
     limits = _limits(caps, key, _CALL_SCRIPT_FACTOR * writer.campaign.limits.email_body_max)
-    first = writer.first_name() or "there"
+    first = writer.first_name()
+    hello = f"Hi {first}" if first else "Hello"
     seller = writer.seller
     featured = writer.featured
-    reason = plain(featured.description) if featured else f"I wanted to learn about {writer.name}."
+    reason = writer.claim(featured) if featured else Part(f"I wanted to learn about {writer.name}.")
     value, _ = writer.value()
     parts = [
-        Part(f"Opener: Hi {first}, this is {seller.sender_name} from {seller.company}."),
-        Part(f"Why I'm calling: {reason}", writer.featured_ids, clippable=True),
+        Part(f"Opener: {hello}, this is {seller.sender_name} from {seller.company}."),
+        Part(f"Why I'm calling: {reason.text}", reason.fact_ids, clippable=True),
         Part(f"Ask: {writer.question()}"),
         Part("Ask: Who else is involved when the team looks at tools for this?", optional=True),
         Part(f"Value: {value.text}", clippable=True),
         Part(f"Close: {writer.call_to_action()}"),
         Part("If it isn't relevant: thank them, and don't call again."),
         Part(
-            f"Voicemail: Hi {first}, {seller.sender_name} from {seller.company}, calling about "
+            f"Voicemail: {hello}, {seller.sender_name} from {seller.company}, calling about "
             f"{writer.topic()}. I'll follow up in writing."
         ),
     ]

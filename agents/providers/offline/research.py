@@ -8,16 +8,7 @@ from collections.abc import Sequence
 from ...campaign import Campaign, Icp, Seller
 from ...facts import FactBook, facts_from_company
 from ...grammar import clip
-from ...knowledge import (
-    NEWS_MARKERS,
-    SIGNALS,
-    SignalRule,
-    buyer_functions,
-    choose_primary_contact,
-    industry_for,
-    mentions_any,
-    technologies_in,
-)
+from ...knowledge import KnowledgeBase, SignalRule, campaign_knowledge, mentions, mentions_any
 from ...models import (
     Company,
     CompanyProfile,
@@ -35,15 +26,18 @@ _MAX_HIGHLIGHTS = 2
 
 
 def research_company(company: Company, page: WebPage | None, campaign: Campaign) -> CompanyProfile:
+    kb = campaign_knowledge(campaign)
     book = facts_from_company(company)
     warnings: list[str] = []
     usable = _usable_page(page, warnings)
     news: list[str] = []
     if usable is not None:
-        news = _add_website_facts(book, usable, company, campaign.icp)
-    industry = _profile_industry(company, book)
+        news = _add_website_facts(book, usable, company, campaign.icp, kb)
+    industry = _profile_industry(company, book, kb)
     size = CompanySize.from_employees(company.employees) if company.employees is not None else None
-    business_text = " ".join(fact.text for fact in book.facts if about_business(fact))
+    business_text = " ".join(
+        fact.text for fact in book.facts if about_business(fact) and fact.topic != "industry"
+    )
     contacts = [company.contact] if company.contact else []
     return CompanyProfile(
         company=company,
@@ -55,8 +49,14 @@ def research_company(company: Company, page: WebPage | None, campaign: Campaign)
         description=company.description or (usable.description if usable else None),
         recent_news=news,
         key_contacts=contacts,
-        primary_contact=choose_primary_contact(contacts, size, seller_functions(campaign.seller)),
-        technologies=[tech.name for tech in technologies_in(business_text)],
+        primary_contact=kb.choose_primary_contact(
+            contacts, size, seller_functions(campaign.seller, kb)
+        ),
+        technologies=[
+            tech.name
+            for tech in kb.technologies_in(business_text)
+            if not mentions(company.name, tech.name)  # its own product, not its stack
+        ],
         facts=book.facts,
         warnings=warnings,
         generated_by=RULES_LABEL,
@@ -86,7 +86,9 @@ def _website(company: Company, page: WebPage | None) -> str | None:
     return f"https://{company.domain}" if company.domain else None
 
 
-def _add_website_facts(book: FactBook, page: WebPage, company: Company, icp: Icp) -> list[str]:
+def _add_website_facts(
+    book: FactBook, page: WebPage, company: Company, icp: Icp, kb: KnowledgeBase
+) -> list[str]:
     """Facts from the page, each sourced to the URL it was read from; returns the news found."""
 
     def source(detail: str) -> FactSource:
@@ -98,16 +100,16 @@ def _add_website_facts(book: FactBook, page: WebPage, company: Company, icp: Icp
         text = f"Website description: {clip(page.description.strip(), _QUOTE_MAX)}"
         book.add("summary", text, source("meta description"))
     whole_page = " ".join([page.title or "", page.description or "", page.text, *page.links])
-    for tech in technologies_in(whole_page):
+    for tech in kb.technologies_in(whole_page):
         detail = f"{tech.category} named on the page"
         book.add("technology", f"The website mentions {tech.name}.", source(detail))
     sentences = _sentences(page.text)
-    news = [s for s in sentences if mentions_any(s, NEWS_MARKERS)]
+    news = [s for s in sentences if mentions_any(s, kb.news_markers)]
     news = news[:_MAX_NEWS]
     for sentence in news:
         book.add("news", sentence, source("news on the page"))
     used = set(news)
-    for signal, sentence in _signal_sentences(sentences, used)[:_MAX_SIGNAL_SENTENCES]:
+    for signal, sentence in _signal_sentences(sentences, used, kb)[:_MAX_SIGNAL_SENTENCES]:
         used.add(sentence)
         book.add("signal", sentence, source(f"{signal.label} signal"))
     highlights = [s for s in sentences if s not in used and mentions_any(s, icp.keywords)]
@@ -126,11 +128,13 @@ def _sentences(text: str) -> list[str]:
     return found
 
 
-def _signal_sentences(sentences: Sequence[str], used: set[str]) -> list[tuple[SignalRule, str]]:
+def _signal_sentences(
+    sentences: Sequence[str], used: set[str], kb: KnowledgeBase
+) -> list[tuple[SignalRule, str]]:
     """The first unused sentence revealing each signal, in the order of the signals table."""
     found: list[tuple[SignalRule, str]] = []
     taken = set(used)
-    for signal in SIGNALS:
+    for signal in kb.signals:
         for sentence in sentences:
             if sentence not in taken and mentions_any(sentence, signal.keywords):
                 found.append((signal, sentence))
@@ -139,19 +143,19 @@ def _signal_sentences(sentences: Sequence[str], used: set[str]) -> list[tuple[Si
     return found
 
 
-def _profile_industry(company: Company, book: FactBook) -> str | None:
+def _profile_industry(company: Company, book: FactBook, kb: KnowledgeBase) -> str | None:
     """The industry as the knowledge base names it; inferred from the facts when not given.
 
     An inferred industry becomes a fact of its own, sourced to the rules and
     naming the fact it was read from, so claims built on it stay traceable.
     """
     if company.industry and company.industry.strip():
-        known = industry_for(company.industry)
+        known = kb.industry_for(company.industry)
         return known[0].label if known else company.industry.strip()
     for fact in list(book.facts):
         if not about_business(fact):
             continue
-        known = industry_for(fact.text)
+        known = kb.industry_for(fact.text)
         if known:
             industry, alias = known
             text = f"Industry inferred as {industry.label} from “{alias}” in {fact.id}."
@@ -161,6 +165,6 @@ def _profile_industry(company: Company, book: FactBook) -> str | None:
     return None
 
 
-def seller_functions(seller: Seller) -> tuple[str, ...]:
+def seller_functions(seller: Seller, kb: KnowledgeBase) -> tuple[str, ...]:
     offer = " ".join([seller.product, *seller.value_propositions])
-    return buyer_functions(offer)
+    return kb.buyer_functions(offer)

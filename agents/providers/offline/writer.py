@@ -6,10 +6,8 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ...campaign import Campaign
-from ...grammar import clip, possessive, sentence
-from ...knowledge import (
-    render,
-)
+from ...grammar import clip, lower_first, possessive, sentence, upper_first
+from ...knowledge import campaign_knowledge, render
 from ...models import (
     Analysis,
     CompanyProfile,
@@ -17,7 +15,7 @@ from ...models import (
     PainPoint,
     PersonalizationStrategy,
 )
-from .common import OPT_OUT_LINE, company_name, ordered_ids, plain
+from .common import OPT_OUT_LINE, company_name, is_hypothesis, ordered_ids, plain
 from .evidence import gather_evidence
 from .findings import (
     best_value_proposition,
@@ -28,6 +26,8 @@ from .findings import (
     value_sentence,
 )
 from .layout import Part
+from .proofs import relevant_proofs
+from .research import seller_functions
 
 
 class Writer:
@@ -49,15 +49,21 @@ class Writer:
         self.tight = tight
         """A revision: optional parts left out, every message shorter than the first draft's."""
         self.flagged = tuple(flagged)
-        self.evidence = gather_evidence(profile)
+        self.kb = campaign_knowledge(campaign)
+        self.evidence = gather_evidence(profile, self.kb)
         self.industry = self.evidence.industry
         self.name = company_name(profile)
-        self.strategy = choose_strategy(analysis.pain_points, analysis.opportunities)
+        self.strategy = choose_strategy(profile, analysis.pain_points, analysis.opportunities)
         self.pain = self._top_pain()
         self.opportunity = self._top_opportunity()
         self.featured = self._featured()
         """What the first message is about, by strategy."""
         self.featured_ids = self.cited(self.featured.fact_ids) if self.featured else ()
+        self.hypothesis = self.featured is not None and is_hypothesis(profile, self.featured_ids)
+        """The featured finding rests only on the industry label: asked, not asserted."""
+        self.name_ids = self.cited(f.id for f in profile.facts if f.topic == "name")
+        """What a line naming the company (a subject, a closing) rests on."""
+        self.proofs = relevant_proofs(campaign, profile.industry, self.kb, self.clean)
 
     def cited(self, ids: Iterable[str]) -> tuple[str, ...]:
         return tuple(ordered_ids(self.profile, ids))
@@ -107,7 +113,21 @@ class Writer:
 
     def greeting(self) -> Part:
         first = self.first_name()
-        return Part(f"Hi {first}," if first else "Hi there,")
+        if first:
+            return Part(f"Hi {first},")
+        return Part(self.kb.data.unnamed_greeting or "Hello,")
+
+    def unnamed_opening(self) -> Part | None:
+        """Whom the message is for, by role, when the contact's name is unknown."""
+        template = self.kb.data.unnamed_opening
+        if self.first_name() or not template:
+            return None
+        functions = seller_functions(self.seller, self.kb)
+        role = self.kb.data.function_names.get(functions[0], functions[0])
+        return Part(self.render(template, role=role))
+
+    def render(self, template: str, role: str = "revenue") -> str:
+        return render(template, company=self.name, product=self.seller.product, role=role)
 
     def signature(self) -> Part:
         seller = self.seller
@@ -157,16 +177,21 @@ class Writer:
         for signal, ids in self.evidence.signals:
             if featured_only and not wanted & set(ids):
                 continue
-            text = render(signal.hook, company=self.name, product=self.seller.product)
+            text = self.render(signal.hook)
             return Part(text, self.cited(ids[:2]), clippable=True)
         return None
 
     def _news_hook(self) -> Part | None:
+        """News is referred to by what it is about, never quoted: a page's words are not ours."""
         news = [fact for fact in self.profile.facts if fact.topic == "news"]
         if not news:
             return None
-        quote = clip(plain(news[0].text), 150)
-        return Part(f"I saw this on your website: “{quote}”", (news[0].id,), clippable=True)
+        about = [signal.label for signal in self.kb.signals_in(news[0].text)]
+        if about:
+            text = f"I read the {about[0]} news on {possessive(self.name)} website."
+        else:
+            text = f"I read the latest news on {possessive(self.name)} website."
+        return Part(text, (news[0].id,))
 
     def _technology_hook(self) -> Part | None:
         if not self.evidence.technologies:
@@ -188,19 +213,34 @@ class Writer:
         facts = [f for f in self.profile.facts if f.topic in ("description", "summary")]
         if not facts:
             return None
-        quote = clip(plain(facts[0].text), 120)
-        text = f"I was reading about {self.name}: “{quote}”"
-        return Part(text, (facts[0].id,), clippable=True)
+        short = self.industry.short if self.industry else None
+        where = f" in {self.profile.location}" if self.profile.location else ""
+        if short:
+            text = f"I was reading about what {self.name} does in {short}{where}."
+        else:
+            text = f"I was reading about what {self.name} does{where}."
+        return Part(text, (facts[0].id,))
 
     def core(self) -> Part:
         """The paragraph that carries the strategy: the pain, the opportunity or a question."""
         featured = self.featured
         if featured is None:
             return Part(f"I'd be curious to hear what {self.name} is focused on this quarter.")
-        text = plain(featured.description)
-        if self.strategy is PersonalizationStrategy.RELATIONSHIP_BUILDING:
-            text = f"{text} I'd be curious whether that matches what you see at {self.name}."
-        return Part(text, self.featured_ids, clippable=True)
+        claim = self.claim(featured)
+        if self.hypothesis or self.strategy is not PersonalizationStrategy.RELATIONSHIP_BUILDING:
+            return claim
+        text = f"{claim.text} I'd be curious whether that matches what you see at {self.name}."
+        return Part(text, claim.fact_ids, clippable=True)
+
+    def claim(self, finding: PainPoint | Opportunity) -> Part:
+        """A finding as the draft puts it: asserted when the company's own facts show it,
+        asked as a question when only its industry label suggests it."""
+        ids = self.cited(finding.fact_ids)
+        text = plain(finding.description)
+        if is_hypothesis(self.profile, ids):
+            short = self.industry.short if self.industry else "companies like yours"
+            text = f"In {short}, {lower_first(text)} Is that true at {self.name} too?"
+        return Part(text, ids, clippable=True)
 
     def question(self) -> str:
         """A discovery question about what the message is about, phrased for its kind."""
@@ -222,26 +262,41 @@ class Writer:
         return Part(value_sentence(self.seller, chosen), clippable=True), chosen
 
     def proof(self, index: int = 0) -> Part | None:
-        proofs = [p for p in self.seller.proof_points if self.clean(p)]
-        if not proofs:
+        """A customer result that fits the company's industry; a generic one only when none
+        does; none at all rather than one made for another industry."""
+        if not self.proofs:
             return None
-        return Part(sentence(proofs[index % len(proofs)]), optional=True)
+        return Part(sentence(self.proofs[index % len(self.proofs)]), optional=True)
+
+    def _fact_subjects(self) -> list[str]:
+        """Subjects from the company's own strongest fact: a signal, then a technology,
+        then where it is and how big, each naming the company."""
+        subjects = [
+            _subject_case(self.render(signal.subject))
+            for signal, _ in self.evidence.signals
+            if signal.subject
+        ][:1]
+        if self.evidence.technologies and self.featured is not None:
+            tech, _ = self.evidence.technologies[0]
+            subjects.append(f"{upper_first(self.topic())} beside {tech.name}")
+        if self.hypothesis:
+            subjects.append(f"A question on {self.topic()} at {self.name}")
+        return subjects
 
     def subject(self) -> str:
         """A short subject naming what the message is about; the shortest one in a revision."""
         limit = self.campaign.limits.subject_max
         topic = self.topic()
-        title = topic[:1].upper() + topic[1:]
-        if self.strategy is PersonalizationStrategy.PAIN_POINT_FOCUSED:
-            candidates = [f"{title} at {self.name}", f"Question on {topic}", title]
-        elif self.strategy is PersonalizationStrategy.OPPORTUNITY_FOCUSED:
-            candidates = [f"Idea for {self.name}", f"An idea on {topic}", "An idea"]
-        else:
-            candidates = [f"Comparing notes on {topic}", f"Idea for {self.name}", title]
+        title = upper_first(topic)
+        candidates = [*self._fact_subjects(), f"{title} at {self.name}", title]
         fitting = [c for c in candidates if len(c) <= limit and self.clean(c)]
         if self.tight and fitting:
             return min(fitting, key=len)
         return fitting[0] if fitting else clip(candidates[0], limit)
+
+
+def _subject_case(text: str) -> str:
+    return upper_first(text)
 
 
 _TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof"})
