@@ -80,12 +80,21 @@ def mentions(text: str, phrase: str, *, match_case: bool = False) -> bool:
     return _phrase_pattern(phrase, match_case).search(searchable) is not None
 
 
+@lru_cache(maxsize=1024)
+def _first_words(phrases: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Each phrase's first word, once; ``None`` when one is not ASCII (no shortcut then)."""
+    words = tuple(dict.fromkeys(_first_word(phrase) for phrase in phrases if _words(phrase)))
+    return words if all(word.isascii() for word in words) else None
+
+
 def mentions_any(text: str, phrases: Sequence[str]) -> bool:
     """Whether any of ``phrases`` occurs in ``text`` as whole words, ignoring case."""
+    key = tuple(phrases)
     searchable, lowered = _readable(text)
-    if not any(_may_occur(lowered, phrase) for phrase in phrases):
+    firsts = _first_words(key)
+    if lowered and firsts is not None and not any(word in lowered for word in firsts):
         return False
-    pattern = _phrases_pattern(tuple(phrases))
+    pattern = _phrases_pattern(key)
     return pattern is not None and pattern.search(searchable) is not None
 
 
