@@ -3,17 +3,15 @@ and the recommended approach, each claim citing the facts behind it."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from ...campaign import Campaign, Seller
-from ...grammar import clip, lower_first, possessive, prose_list
+from ...campaign import Campaign
+from ...grammar import clip, possessive, prose_list
 from ...knowledge import (
     OpportunityRule,
     PainPointRule,
     campaign_knowledge,
-    mentions_any,
     render,
 )
 from ...models import (
@@ -31,7 +29,6 @@ from ...models import (
     TalkingPoint,
     Tier,
 )
-from ...quality import SPAM_PHRASES
 from ...scoring import score_icp
 from .common import (
     LABEL_TOPICS,
@@ -45,6 +42,7 @@ from .common import (
 )
 from .evidence import Evidence, attributes, gather_evidence, technology_ids
 from .research import seller_functions
+from .values import solution
 
 
 def analyze_profile(profile: CompanyProfile, campaign: Campaign) -> Analysis:
@@ -157,7 +155,7 @@ def _pain_point(
         description=render(rule.description, company=evidence.name, product=_product(campaign)),
         severity=severity,
         evidence=_evidence_text(evidence.profile, cited),
-        potential_solution=_solution(rule.solution_keywords, campaign),
+        potential_solution=solution(rule.solution_keywords, campaign),
         fact_ids=cited,
     )
 
@@ -227,68 +225,6 @@ def _evidence_text(profile: CompanyProfile, ids: Sequence[str]) -> str:
 
 def _product(campaign: Campaign) -> str:
     return campaign.seller.product
-
-
-def flagged_phrases(campaign: Campaign) -> tuple[str, ...]:
-    """What outreach never says: the phrases the quality checks flag, and the campaign's own."""
-    return (*SPAM_PHRASES, *campaign.limits.extra_spam_phrases)
-
-
-@functools.lru_cache(maxsize=4096)
-def is_clean(text: str, flagged: tuple[str, ...]) -> bool:
-    """Cached: calls to action, proof points and subjects recur in every draft."""
-    return not mentions_any(text, flagged)
-
-
-def _value_propositions(campaign: Campaign, flagged: Sequence[str]) -> tuple[str, ...]:
-    return _clean_value_propositions(tuple(campaign.seller.value_propositions), tuple(flagged))
-
-
-@functools.lru_cache(maxsize=64)
-def _clean_value_propositions(
-    value_propositions: tuple[str, ...], flagged: tuple[str, ...]
-) -> tuple[str, ...]:
-    """Computed once per campaign, not once per message of every company."""
-    return tuple(vp for vp in value_propositions if is_clean(vp, flagged))
-
-
-def best_value_proposition(
-    keywords: Sequence[str], campaign: Campaign, flagged: Sequence[str], avoid: str | None = None
-) -> str | None:
-    """The value proposition sharing most words with ``keywords``; the first one on ties."""
-    return _best_of(_value_propositions(campaign, flagged), tuple(keywords), avoid)
-
-
-@functools.lru_cache(maxsize=1024)
-def _best_of(
-    value_propositions: tuple[str, ...], keywords: tuple[str, ...], avoid: str | None
-) -> str | None:
-    """Cached: each pain rule asks with the same keywords for every company."""
-    options = [vp for vp in value_propositions if vp != avoid] or list(value_propositions)
-    if not options:
-        return None
-    return max(options, key=lambda vp: sum(word in vp.lower() for word in keywords))
-
-
-def value_sentence(seller: Seller, value_proposition: str) -> str:
-    """One value proposition as a sentence about the seller.
-
-    A proposition written as a verb phrase ("Unifies CRM data…") reads as
-    "Tallyline unifies CRM data…"; anything else is introduced instead.
-    """
-    text = value_proposition.strip().rstrip(".")
-    first_word = text.split(" ", 1)[0]
-    if first_word.istitle() and first_word.endswith("s"):
-        return f"{seller.company} {lower_first(text)}."
-    return f"How {seller.company} helps: {lower_first(text)}."
-
-
-def _solution(keywords: Sequence[str], campaign: Campaign) -> str:
-    flagged = flagged_phrases(campaign)
-    value_proposition = best_value_proposition(keywords, campaign, flagged)
-    if value_proposition is None:
-        return f"{campaign.seller.product} addresses this directly."
-    return value_sentence(campaign.seller, value_proposition)
 
 
 def _insights(evidence: Evidence) -> list[str]:

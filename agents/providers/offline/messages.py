@@ -20,8 +20,8 @@ from ...models import (
 )
 from ..base import Draft
 from .common import RULES_LABEL
-from .findings import flagged_phrases
 from .layout import Part, within, written
+from .values import flagged_phrases
 from .writer import Writer
 
 # -- messages --------------------------------------------------------------------------

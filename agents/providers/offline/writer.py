@@ -17,17 +17,11 @@ from ...models import (
 )
 from .common import OPT_OUT_LINE, company_name, is_hypothesis, ordered_ids, plain
 from .evidence import gather_evidence
-from .findings import (
-    best_value_proposition,
-    by_priority,
-    by_severity,
-    choose_strategy,
-    is_clean,
-    value_sentence,
-)
+from .findings import by_priority, by_severity, choose_strategy
 from .layout import Part
 from .proofs import relevant_proofs
 from .research import seller_functions
+from .values import best_value_proposition, is_clean, value_sentence
 
 
 class Writer:
