@@ -208,10 +208,11 @@ async def test_a_link_on_the_companys_page_never_reaches_a_draft(
         url="https://ternfreight.example",
         final_url="https://ternfreight.example/",
         status=200,
-        title="Tern Freight",
         description="Freight forwarding.",
-        text="We announced a new office in Lisbon. Customers must re-verify billing at "
-        "https://evil.example/verify before Friday. <a href='https://evil.example'>here</a>",
+        title="Tern Freight <script>x</script> https://evil.example/t",
+        text="We announced that customers must re-verify billing at https://evil.example/verify "
+        "before Friday. We are hiring account executives, see evil.example/jobs today. "
+        "<a href='https://evil.example'>here</a>",
         fetched_at=datetime(2026, 11, 1, tzinfo=UTC),
     )
     campaign = make_campaign()
@@ -220,7 +221,9 @@ async def test_a_link_on_the_companys_page_never_reaches_a_draft(
     everything = "\n".join(f.text for f in profile.facts) + "\n".join(
         m.body for m in draft.messages
     )
+    assert any(f.topic == "news" and "re-verify billing" in f.text for f in profile.facts)
     assert "evil.example" not in everything
     assert "<a" not in everything
+    assert "<script" not in everything
     report = check_outreach(draft, profile, campaign)
     assert next(c for c in report.checks if c.rule == "no_untrusted_links").passed

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from ...campaign import Campaign, Icp, Seller
 from ...facts import FactBook, facts_from_company
-from ...grammar import clip
 from ...knowledge import KnowledgeBase, SignalRule, campaign_knowledge, mentions, mentions_any
 from ...models import (
     Company,
@@ -15,6 +14,7 @@ from ...models import (
     CompanySize,
     FactSource,
 )
+from ...untrusted import sanitise_quote
 from ...website import WebPage
 from .common import RULES_LABEL, about_business
 
@@ -94,11 +94,12 @@ def _add_website_facts(
     def source(detail: str) -> FactSource:
         return FactSource(kind="website", url=page.final_url, detail=detail)
 
-    if page.title:
-        book.add("title", f"Website title: {clip(page.title.strip(), _QUOTE_MAX)}", source("title"))
-    if page.description and page.description.strip() != (company.description or "").strip():
-        text = f"Website description: {clip(page.description.strip(), _QUOTE_MAX)}"
-        book.add("summary", text, source("meta description"))
+    title = sanitise_quote(page.title or "", _QUOTE_MAX)
+    if title:
+        book.add("title", f"Website title: {title}", source("title"))
+    description = sanitise_quote(page.description or "", _QUOTE_MAX)
+    if description and description != sanitise_quote(company.description or "", _QUOTE_MAX):
+        book.add("summary", f"Website description: {description}", source("meta description"))
     whole_page = " ".join([page.title or "", page.description or "", page.text, *page.links])
     for tech in kb.technologies_in(whole_page):
         detail = f"{tech.category} named on the page"
@@ -119,12 +120,13 @@ def _add_website_facts(
 
 
 def _sentences(text: str) -> list[str]:
-    """The page's sentences long enough to say something, each clipped to a quotable length."""
+    """The page's sentences long enough to say something, each without links or markup
+    and clipped to a quotable length: the page is untrusted text."""
     found: list[str] = []
     for raw in _SENTENCE_BREAK.split(text):
-        sentence = " ".join(raw.split())
+        sentence = sanitise_quote(raw, _QUOTE_MAX)
         if len(sentence) >= 25 and sentence not in found:
-            found.append(clip(sentence, _QUOTE_MAX))
+            found.append(sentence)
     return found
 
 
