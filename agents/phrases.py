@@ -48,15 +48,34 @@ _FOLDS_ODDLY = ("ſ", "\u212a", "ı", "İ")
 does not turn into it (long s, Kelvin sign, dotless i, dotted capital I)."""
 
 
+_TOKEN = re.compile(r"[\w%']+")
+"""A word as the word test reads it: what ``_words`` leaves of a phrase, lower-cased."""
+
+
 @lru_cache(maxsize=4096)
-def _readable(text: str) -> tuple[str, str]:
-    """``text`` as phrases are searched for in it, and that lower-cased for the first-word
-    test — empty when lower-casing could hide a match (cached: the same fact or message
-    is read against many phrase lists)."""
+def _readable(text: str) -> tuple[str, str, frozenset[str]]:
+    """``text`` as phrases are searched for in it, that lower-cased, and its words —
+    both empty when lower-casing could hide a match (cached: the same fact or message is
+    read against many phrase lists)."""
     searchable = _searchable(text)
     if not searchable.isascii() and any(c in searchable for c in _FOLDS_ODDLY):
-        return searchable, ""
-    return searchable, searchable.lower()
+        return searchable, "", frozenset()
+    lowered = searchable.lower()
+    return searchable, lowered, frozenset(_TOKEN.findall(lowered))
+
+
+@lru_cache(maxsize=4096)
+def _plain_words(phrase: str) -> tuple[str, ...] | None:
+    """The phrase's words lower-cased, when each is one token of ``_TOKEN`` (else ``None``:
+    no word test for ``u.s.``)."""
+    words = tuple(word.lower() for word in _words(phrase))
+    return words if words and all(_TOKEN.fullmatch(word) for word in words) else None
+
+
+def _all_words_in(tokens: frozenset[str], phrase: str) -> bool:
+    """Every word of the phrase occurs in the text: needed for a match, and a set lookup."""
+    words = _plain_words(phrase)
+    return words is None or all(word in tokens for word in words)
 
 
 @lru_cache(maxsize=4096)
@@ -74,8 +93,8 @@ def _may_occur(lowered: str, phrase: str) -> bool:
 
 def mentions(text: str, phrase: str, *, match_case: bool = False) -> bool:
     """Whether ``phrase`` occurs in ``text`` as whole words (a blank phrase never does)."""
-    searchable, lowered = _readable(text)
-    if not _may_occur(lowered, phrase):
+    searchable, lowered, tokens = _readable(text)
+    if not _may_occur(lowered, phrase) or (lowered and not _all_words_in(tokens, phrase)):
         return False
     return _phrase_pattern(phrase, match_case).search(searchable) is not None
 
@@ -90,9 +109,11 @@ def _first_words(phrases: tuple[str, ...]) -> tuple[str, ...] | None:
 def mentions_any(text: str, phrases: Sequence[str]) -> bool:
     """Whether any of ``phrases`` occurs in ``text`` as whole words, ignoring case."""
     key = tuple(phrases)
-    searchable, lowered = _readable(text)
+    searchable, lowered, tokens = _readable(text)
     firsts = _first_words(key)
     if lowered and firsts is not None and not any(word in lowered for word in firsts):
+        return False
+    if lowered and not any(_all_words_in(tokens, phrase) for phrase in key):
         return False
     pattern = _phrases_pattern(key)
     return pattern is not None and pattern.search(searchable) is not None
@@ -100,7 +121,7 @@ def mentions_any(text: str, phrases: Sequence[str]) -> bool:
 
 def first_position(text: str, phrase: str) -> int | None:
     """Where ``phrase`` first occurs in ``text`` as whole words, ignoring case."""
-    searchable, lowered = _readable(text)
+    searchable, lowered, _ = _readable(text)
     if not _may_occur(lowered, phrase):
         return None
     found = _phrase_pattern(phrase, False).search(searchable)
