@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .campaign import Icp
 from .knowledge import DEFAULT_KNOWLEDGE, KnowledgeBase, mentions
+from .locations import matching_region
 from .models import ScoreReason, Tier
 
 __all__ = ["Attribute", "CompanyAttributes", "Headcount", "IcpScore", "score_icp"]
@@ -83,11 +84,12 @@ def score_icp(
     attributes: CompanyAttributes, icp: Icp, knowledge: KnowledgeBase = DEFAULT_KNOWLEDGE
 ) -> IcpScore:
     """The score, tier and reasons for ``attributes`` against ``icp``; ``knowledge`` maps
-    industry labels, places and technology spellings (a campaign's, if it has its own)."""
+    industry labels and technology spellings (a campaign's, if it has its own); places
+    are resolved by :mod:`salesbus.agents.locations`."""
     reasons = [
         _industry(attributes.industry, icp, knowledge),
         _size(attributes.headcount, icp),
-        _region(attributes.location, icp, knowledge),
+        _region(attributes.location, icp),
         _keywords(attributes.keywords, icp),
         _technologies(attributes.technologies, icp, knowledge),
     ]
@@ -172,14 +174,14 @@ def _size(headcount: Headcount | None, icp: Icp) -> ScoreReason:
     return _reason("size", weight, 0, f"{employees:,} employees is outside {wanted}", ids)
 
 
-def _region(location: Attribute | None, icp: Icp, knowledge: KnowledgeBase) -> ScoreReason:
+def _region(location: Attribute | None, icp: Icp) -> ScoreReason:
     weight = icp.weights.region
     ids = location.fact_ids if location else []
     if not icp.regions:
         return _reason("region", weight, 1, "the ICP accepts every region", ids)
     if location is None:
         return _reason("region", weight, 0, "location unknown", ids)
-    region = knowledge.matching_region(location.value, icp.regions)
+    region = matching_region(location.value, icp.regions)
     if region is not None:
         return _reason("region", weight, 1, f"{location.value} is in {region}", ids)
     wanted = ", ".join(icp.regions)

@@ -1,4 +1,6 @@
-"""What the offline rules engine knows: industries, signals, technologies, places, people.
+"""What the offline rules engine knows: industries, signals, technologies, people, sizes.
+
+Places (countries, sales regions) are :mod:`salesbus.agents.locations`' job.
 
 The knowledge is data — TOML files beside this module (see ``FORMAT.md``
 here), validated by :mod:`.entries` at load — so it can be read, reviewed and
@@ -53,10 +55,8 @@ __all__ = [
     "buyer_functions",
     "campaign_knowledge",
     "choose_primary_contact",
-    "country_name",
     "industry_for",
     "knowledge_for",
-    "matching_region",
     "mentions",
     "mentions_any",
     "read_file",
@@ -98,8 +98,6 @@ industry_for = DEFAULT_KNOWLEDGE.industry_for
 signals_in = DEFAULT_KNOWLEDGE.signals_in
 technologies_in = DEFAULT_KNOWLEDGE.technologies_in
 technology_named = DEFAULT_KNOWLEDGE.technology_named
-country_name = DEFAULT_KNOWLEDGE.country_name
-matching_region = DEFAULT_KNOWLEDGE.matching_region
 seniority_of = DEFAULT_KNOWLEDGE.seniority_of
 buyer_functions = DEFAULT_KNOWLEDGE.buyer_functions
 choose_primary_contact = DEFAULT_KNOWLEDGE.choose_primary_contact

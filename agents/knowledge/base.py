@@ -50,8 +50,6 @@ class KnowledgeBase:
         self.signals = data.signal
         self.news_markers = data.news_markers
         self.technologies = data.technology
-        self.regions = data.regions
-        self.country_aliases = data.country_aliases
 
     def __repr__(self) -> str:
         return f"KnowledgeBase({len(self.industries)} industries, {len(self.signals)} signals)"
@@ -110,38 +108,6 @@ class KnowledgeBase:
             for spelling in (tech.name, *tech.aliases):
                 spellings.setdefault(spelling.lower(), tech)
         return spellings
-
-    # -- places --------------------------------------------------------------------------
-
-    @cached_property
-    def _countries(self) -> frozenset[str]:
-        return frozenset(c for countries in self.regions.values() for c in countries)
-
-    def country_name(self, location: str) -> str | None:
-        """The canonical lower-case country in a location such as ``"Berlin, DE"`` or ``"USA"``.
-
-        Tries the whole text, then each comma-separated part from the last.
-        """
-        for part in [location, *reversed(location.split(","))]:
-            candidate = " ".join(part.strip().lower().split())
-            candidate = self.country_aliases.get(candidate, candidate)
-            if candidate in self._countries:
-                return candidate
-        return None
-
-    def matching_region(self, location: str, regions: Sequence[str]) -> str | None:
-        """The first of ``regions`` that ``location`` falls in (a region may be a country)."""
-        country = self.country_name(location)
-        for region in regions:
-            wanted = " ".join(region.strip().lower().replace("&", " and ").split())
-            wanted_country = self.country_aliases.get(wanted, wanted)
-            if country is not None and (
-                country == wanted_country or country in self.regions.get(wanted, ())
-            ):
-                return region
-            if country is None and wanted and mentions(location, wanted):
-                return region
-        return None
 
     # -- people --------------------------------------------------------------------------
 

@@ -137,9 +137,6 @@ class KnowledgeFile(_Entry):
     signal: tuple[SignalRule, ...] = ()
     """In the order outreach prefers them as an opening line."""
     technology: tuple[Technology, ...] = ()
-    regions: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    """Sales regions as lower-case names, each the lower-case countries it covers."""
-    country_aliases: dict[str, str] = Field(default_factory=dict)
     seniority: tuple[SeniorityRule, ...] = ()
     """Checked in order: "Vice President" is a VP before "President" makes it C-level."""
     seniority_preference: dict[CompanySize, tuple[tuple[str, ...], ...]] = Field(

@@ -21,7 +21,6 @@ def test_every_built_in_file_loads_and_names_every_template_field_it_may() -> No
     assert all(industry.pain_points and industry.opportunities for industry in kb.industries)
     assert kb.signals
     assert kb.technologies
-    assert kb.regions
 
 
 def test_templates_fill_possessives_that_hold_for_any_name() -> None:
