@@ -116,12 +116,17 @@ class Writer:
         template = self.kb.data.unnamed_opening
         if self.first_name() or not template:
             return None
-        functions = seller_functions(self.seller, self.kb)
-        role = self.kb.data.function_names.get(functions[0], functions[0])
-        return Part(self.render(template, role=role))
+        return Part(self.render(template))
 
-    def render(self, template: str, role: str = "revenue") -> str:
-        return render(template, company=self.name, product=self.seller.product, role=role)
+    @property
+    def role(self) -> str:
+        """The buying function the seller sells to, as a sentence puts it."""
+        function = seller_functions(self.seller, self.kb)[0]
+        return self.kb.data.function_names.get(function, function)
+
+    def render(self, template: str) -> str:
+        """A knowledge template filled for this company, product and role."""
+        return render(template, company=self.name, product=self.seller.product, role=self.role)
 
     def signature(self) -> Part:
         seller = self.seller
@@ -266,7 +271,7 @@ class Writer:
         """Subjects from the company's own strongest fact: a signal, then a technology,
         then where it is and how big, each naming the company."""
         subjects = [
-            _subject_case(self.render(signal.subject))
+            upper_first(self.render(signal.subject))
             for signal, _ in self.evidence.signals
             if signal.subject
         ][:1]
@@ -287,10 +292,6 @@ class Writer:
         if self.tight and fitting:
             return min(fitting, key=len)
         return fitting[0] if fitting else clip(candidates[0], limit)
-
-
-def _subject_case(text: str) -> str:
-    return upper_first(text)
 
 
 _TITLES = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof"})
