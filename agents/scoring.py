@@ -28,7 +28,14 @@ from .knowledge import DEFAULT_KNOWLEDGE, KnowledgeBase, mentions
 from .locations import matching_region
 from .models import ScoreReason, Tier
 
-__all__ = ["Attribute", "CompanyAttributes", "Headcount", "IcpScore", "score_icp"]
+__all__ = [
+    "Attribute",
+    "CompanyAttributes",
+    "Headcount",
+    "IcpScore",
+    "industry_in_icp",
+    "score_icp",
+]
 
 KEYWORDS_FOR_FULL_POINTS = 3
 """Three ICP keywords found earn the keyword criterion's full weight."""
