@@ -34,7 +34,7 @@ from .states import (
 )
 from .store import Statement, Store, WorkflowRecord
 
-__all__ = ["BatchProgress", "Orchestrator", "WorkflowTracer"]
+__all__ = ["Admission", "BatchProgress", "Orchestrator", "WorkflowTracer"]
 
 logger = logging.getLogger("salesbus.orchestrator")
 
@@ -45,6 +45,19 @@ class WorkflowTracer(Protocol):
     def begin(self, workflow: WorkflowRecord) -> tuple[str, str, dict[str, str]] | None:
         """(trace id, root span id, W3C carrier for the first event), or ``None`` when off."""
         ...
+
+
+class Admission(Protocol):
+    """Slots for workflows in flight shared by several orchestrators (the HTTP service's).
+
+    ``acquire`` waits for a slot for one workflow of ``batch_id`` and returns
+    ``False`` when that batch may admit nothing more (it was cancelled);
+    ``release`` gives the slot back when the workflow settles.
+    """
+
+    async def acquire(self, batch_id: str) -> bool: ...
+
+    def release(self, batch_id: str) -> None: ...
 
 
 @dataclass
@@ -98,6 +111,7 @@ class Orchestrator:
         tracer: WorkflowTracer | None = None,
         observers: Iterable[StepObserver] = (),
         log_events: bool = True,
+        admission: Admission | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -107,6 +121,7 @@ class Orchestrator:
         self.concurrency = concurrency
         self.retry = retry or RetryPolicy()
         self.tracer = tracer
+        self.admission = admission
         self.progress = BatchProgress(batch_id="")
         self._live: dict[str, _Live] = {}
         self._stopping = False
@@ -154,6 +169,8 @@ class Orchestrator:
                     await self._wait_for_change()
                 if self._stopping:
                     break
+                if self.admission is not None and not await self.admission.acquire(batch_id):
+                    break
                 outputs, used = points.get(record.id, ({}, {}))
                 await self._admit(record, outputs, used)
             while self._live:
@@ -188,6 +205,8 @@ class Orchestrator:
         index = next((i for i, s in enumerate(steps) if s.name not in outputs), len(steps))
         if index == len(steps):
             logger.warning("workflow %s has every step done but state %s", record.id, record.state)
+            if self.admission is not None:
+                self.admission.release(record.batch_id)
             return
         step = steps[index]
         if index == 0:
@@ -391,7 +410,8 @@ class Orchestrator:
 
     def _release(self, live: _Live, state: str) -> None:
         self._move(live, state)
-        self._live.pop(live.record.id, None)
+        if self._live.pop(live.record.id, None) is not None and self.admission is not None:
+            self.admission.release(live.record.batch_id)
         self.progress.in_flight = len(self._live)
         self._notify()
 
