@@ -100,6 +100,7 @@ class ServiceRuntime:
         self._group: TaskGroup | None = None
         self._stopping = False
         self._idle = anyio.Event()
+        self._cancelled: set[str] = set()
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -173,8 +174,8 @@ class ServiceRuntime:
         return batch_id in self._running
 
     def cancelled(self, batch_id: str) -> bool:
-        running = self._running.get(batch_id)
-        return running is not None and running.cancelled
+        """Cancelled in this process and not started again since."""
+        return batch_id in self._cancelled
 
     def progress_rate(self, batch_id: str, finished: int) -> float | None:
         """Workflows finished per second by this runner so far (``None`` before any)."""
@@ -195,6 +196,7 @@ class ServiceRuntime:
             return False
         running.cancelled = True
         running.again = False
+        self._cancelled.add(batch_id)
         self.admission.withdraw(batch_id)
         if running.orchestrator is not None:
             running.orchestrator.stop()
@@ -223,6 +225,7 @@ class ServiceRuntime:
         if self._group is None or self._stopping or batch_id in self._running:
             return False
         self.admission.readmit(batch_id)
+        self._cancelled.discard(batch_id)
         self._running[batch_id] = _Running()
         self._group.start_soon(self._run, batch_id)
         return True
@@ -243,6 +246,7 @@ class ServiceRuntime:
             if not self._running:
                 self._idle.set()
                 self._idle = anyio.Event()
+        self._cancelled: set[str] = set()
 
     async def _run_once(self, batch_id: str, running: _Running) -> None:
         record = await self.store.batch(batch_id)
