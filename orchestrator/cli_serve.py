@@ -7,8 +7,12 @@ service itself is :mod:`.service`.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -62,6 +66,21 @@ class _Server(uvicorn.Server):
         if service is not None:
             service.closing = True
         super().handle_exit(sig, frame)
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """uvicorn's own, except that a stop that went gracefully exits 0 (uvicorn re-raises
+        the signal afterwards, so the process would end "killed by SIGTERM")."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
 
 
 @app.command()

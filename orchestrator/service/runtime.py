@@ -246,7 +246,6 @@ class ServiceRuntime:
             if not self._running:
                 self._idle.set()
                 self._idle = anyio.Event()
-        self._cancelled: set[str] = set()
 
     async def _run_once(self, batch_id: str, running: _Running) -> None:
         record = await self.store.batch(batch_id)
