@@ -42,7 +42,8 @@ _templates = jinja2.Environment(
 
 
 def static_files() -> StaticFiles:
-    return StaticFiles(directory=HERE / "static")
+    # An editable (strict) install links each file into place: follow those links.
+    return StaticFiles(directory=HERE / "static", follow_symlink=True)
 
 
 def _page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
