@@ -93,9 +93,12 @@ def split_name(name: str) -> tuple[str, str]:
     """(first, last) of a person's name: ``"Dr. Jane van der Berg"`` → ``"Jane", "van der Berg"``.
 
     nameparser knows titles, suffixes and particles; a single word is a first name.
+    Middle names go with the last name, so nothing but titles and suffixes is dropped
+    (``"José Álvarez Ruiz"`` → ``"José", "Álvarez Ruiz"``).
     """
     parsed = HumanName(name)
-    first, last = str(parsed.first), str(parsed.last)
+    first = str(parsed.first)
+    last = " ".join(part for part in (str(parsed.middle), str(parsed.last)) if part)
     if not first and not last:
         return name.strip(), ""
     return first, last
