@@ -130,13 +130,29 @@ class Orchestrator:
         self._task_group: TaskGroup | None = None
         self._runtime = AgentRuntime(bus, forward_outputs=False, observers=list(observers))
         for step in spec.steps:
-            self._runtime.add(step.agent, concurrency=step.concurrency, timeout=step.timeout)
+            # At most `concurrency` workflows are live, each with one current step:
+            # more workers than that would never run, and each costs a task per bus.
+            workers = min(step.concurrency, concurrency)
+            self._runtime.add(step.agent, concurrency=workers, timeout=step.timeout)
         bus.subscribe(StepStarted, self._on_started, name="orchestrator:started")
         bus.subscribe(
-            StepSucceeded, self._on_succeeded, name="orchestrator:succeeded", concurrency=256
+            StepSucceeded,
+            self._on_succeeded,
+            name="orchestrator:succeeded",
+            concurrency=min(256, concurrency),
         )
-        bus.subscribe(StepSkipped, self._on_skipped, name="orchestrator:skipped", concurrency=64)
-        bus.subscribe(StepFailed, self._on_failed, name="orchestrator:failed", concurrency=64)
+        bus.subscribe(
+            StepSkipped,
+            self._on_skipped,
+            name="orchestrator:skipped",
+            concurrency=min(64, concurrency),
+        )
+        bus.subscribe(
+            StepFailed,
+            self._on_failed,
+            name="orchestrator:failed",
+            concurrency=min(64, concurrency),
+        )
         if log_events:
             bus.subscribe(Event, store.log_event, name="orchestrator:event-log", max_pending=8192)
 

@@ -256,8 +256,15 @@ class ServiceRuntime:
             self.settings,
             llm=llm,
             model=limits.get("requested_model"),
-            concurrency=min(
-                int(limits.get("concurrency", self.settings.concurrency)), self.settings.concurrency
+            # Never more than it has to run: each slot of a batch's own limit costs
+            # bus workers, and the shared admission is what bounds the service.
+            concurrency=max(
+                1,
+                min(
+                    int(limits.get("concurrency", self.settings.concurrency)),
+                    self.settings.concurrency,
+                    await self._runnable(batch_id),
+                ),
             ),
             max_attempts=int(limits.get("max_attempts", self.settings.max_attempts)),
             step_timeout=limits.get("step_timeout", self.settings.step_timeout),
@@ -282,9 +289,15 @@ class ServiceRuntime:
         )
         running.orchestrator = None
 
-    async def _has_work(self, batch_id: str) -> bool:
+    async def _runnable(self, batch_id: str) -> int:
+        """Workflows of the batch neither finished nor waiting for a person."""
         counts = await self.store.state_counts(batch_id)
-        return any(s not in TERMINAL_STATES and s != AWAITING_APPROVAL for s in counts)
+        return sum(
+            n for s, n in counts.items() if s not in TERMINAL_STATES and s != AWAITING_APPROVAL
+        )
+
+    async def _has_work(self, batch_id: str) -> bool:
+        return await self._runnable(batch_id) > 0
 
     def _provider(self, llm: ProviderChoice, model: str | None) -> Provider:
         """One provider (and limiter) per model, kept open for every batch that uses it."""

@@ -134,7 +134,7 @@ def test_the_results_export_has_every_touch_and_excel_gets_a_bom(server: Server)
         rows = list(csv.DictReader(io.StringIO(sheet.content.decode("utf-8-sig"))))
         assert len(rows) == 2
         row = rows[0]
-        assert (row["contact_first_name"], row["contact_last_name"]) == ("Ana", "López")
+        assert (row["contact_first_name"], row["contact_last_name"]) == ("Ana", "María López")
         assert row["industry"] == "SaaS"
         assert row["country"] == "United States"
         for column in (
