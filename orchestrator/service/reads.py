@@ -19,7 +19,7 @@ import anyio
 
 from salesbus.orchestrator.states import AWAITING_APPROVAL, TERMINAL_STATES
 
-__all__ = ["STATE_EVENT_TYPES", "LoggedEvent", "Reads", "Usage", "open_reads"]
+__all__ = ["STATE_EVENT_TYPES", "BatchSummary", "LoggedEvent", "Reads", "Usage", "open_reads"]
 
 STATE_EVENT_TYPES = (
     "salesbus.StepStarted",
@@ -65,6 +65,17 @@ class Usage:
     retries: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class BatchSummary:
+    id: str
+    created_at: str
+    provider: str
+    model: str
+    leads_path: str | None
+    states: dict[str, int]
+    usage: Usage
+
+
 class Reads:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
@@ -104,6 +115,43 @@ class Reads:
             output_tokens=int(row["outp"]),
             cost_usd=float(row["cost"]),
             retries=int(row["n"]) - int(row["steps"]),
+        )
+
+    async def summary(self, batch_id: str) -> BatchSummary | None:
+        """A batch's record, counts by state and usage in one query (one trip to SQLite's
+        thread: ``GET /batches/{id}`` is what dashboards poll while batches run)."""
+        rows = await self._rows(
+            "SELECT b.id, b.created_at, b.provider, b.model, b.leads_path,"
+            " (SELECT json_group_object(state, n) FROM (SELECT state, COUNT(*) AS n"
+            "   FROM workflows WHERE batch_id = b.id GROUP BY state)) AS states,"
+            " (SELECT json_object('n', COUNT(*), 'steps', COUNT(DISTINCT a.workflow_id || a.step),"
+            "   'calls', COALESCE(SUM(a.calls), 0),"
+            "   'inp', COALESCE("
+            "     SUM(a.input_tokens + a.cache_read_tokens + a.cache_write_tokens), 0),"
+            "   'outp', COALESCE(SUM(a.output_tokens), 0), 'cost', COALESCE(SUM(a.cost_usd), 0))"
+            "   FROM step_attempts a JOIN workflows w ON w.id = a.workflow_id"
+            "   WHERE w.batch_id = b.id) AS usage"
+            " FROM batches b WHERE b.id = ?",
+            (batch_id,),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        used = json.loads(row["usage"])
+        return BatchSummary(
+            id=str(row["id"]),
+            created_at=str(row["created_at"]),
+            provider=str(row["provider"]),
+            model=str(row["model"]),
+            leads_path=row["leads_path"],
+            states={str(k): int(v) for k, v in json.loads(row["states"] or "{}").items()},
+            usage=Usage(
+                calls=int(used["calls"]),
+                input_tokens=int(used["inp"]),
+                output_tokens=int(used["outp"]),
+                cost_usd=float(used["cost"]),
+                retries=int(used["n"]) - int(used["steps"]),
+            ),
         )
 
     async def states(self) -> dict[str, int]:

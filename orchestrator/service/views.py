@@ -10,7 +10,7 @@ from salesbus.bus import decode_event
 
 from ..approval import final_output
 from ..states import AWAITING_APPROVAL, TERMINAL_STATES
-from ..store import Store
+from ..store import Store, StoreError
 from .reads import Reads
 from .runtime import ServiceRuntime
 
@@ -73,9 +73,12 @@ class WorkflowView(BaseModel):
 async def batch_view(
     store: Store, reads: Reads, runtime: ServiceRuntime, batch_id: str
 ) -> BatchView:
-    record = await store.batch(batch_id)
-    states = await store.state_counts(record.id)
-    usage = await reads.usage(record.id)
+    summary = await reads.summary(batch_id)
+    if summary is None:  # an id prefix (or no such batch: StoreError, a 404)
+        summary = await reads.summary((await store.batch(batch_id)).id)
+        if summary is None:
+            raise StoreError(f"no batch {batch_id!r}")
+    record, states, usage = summary, summary.states, summary.usage
     total = sum(states.values())
     finished = sum(n for s, n in states.items() if s in TERMINAL_STATES)
     waiting = states.get(AWAITING_APPROVAL, 0)
@@ -86,7 +89,7 @@ async def batch_view(
         created_at=record.created_at,
         provider=record.provider,
         model=record.model,
-        leads=record.leads_path,
+        leads=summary.leads_path,
         total=total,
         states=states,
         finished=finished,

@@ -7,6 +7,7 @@ import io
 import json
 import sqlite3
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -316,6 +317,19 @@ def test_oversize_and_malformed_uploads_are_refused_with_nothing_stored(server: 
         answer = _submit_leads(client, huge)
         assert answer.status_code == 413
         assert "larger than" in answer.json()["message"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it arrives
+            yield b"--x\r\nContent-Disposition: form-data; name=leads; filename=a.csv\r\n\r\n"
+            for _ in range(100):
+                yield b"name\n" + b"Acme\n" * 100
+
+        streamed = client.post(
+            "/batches",
+            content=chunks(),
+            headers={"content-type": "multipart/form-data; boundary=x"},
+        )
+        assert streamed.status_code == 413
+        assert "larger than" in streamed.json()["message"]
 
         many = client.post("/batches", json={"companies": companies(MAX_ROWS + 1, "Many")})
         assert many.status_code == 413

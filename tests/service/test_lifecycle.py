@@ -43,6 +43,27 @@ def test_sigterm_mid_batch_then_a_restart_completes_it_with_nothing_lost_or_repe
     assert len({(w, s) for w, s, _ in rows}) == 12 * 3
 
 
+def test_a_batch_that_cannot_run_is_reported_and_the_service_stays_up(tmp_path: Path) -> None:
+    with (
+        running_server(tmp_path, "--concurrency", "1", "--simulate-latency", "0.2") as server,
+        server.client() as client,
+    ):
+        batch_id = client.post(
+            "/batches", json={"companies": companies(5, "Broken"), "campaign_toml": campaign_toml()}
+        ).json()["batch"]["id"]
+    with sqlite3.connect(server.db) as db:  # the stored campaign no longer validates
+        db.execute("UPDATE batches SET campaign_json = '{\"seller\": 1}' WHERE id = ?", (batch_id,))
+    with running_server(tmp_path, db=server.db) as again, again.client() as client:
+        view = wait_for(client, batch_id, lambda v: v["error"] is not None)
+        assert not view["running"]
+        assert "ValidationError" in view["error"]
+        assert view["states"].get("pending", 0) >= 3  # nothing was lost: it waits for a fix
+        healthy = client.post(
+            "/batches", json={"companies": companies(1, "Fine"), "campaign_toml": campaign_toml()}
+        ).json()["batch"]["id"]
+        assert wait_for(client, healthy)["states"] == {"awaiting_approval": 1}
+
+
 def test_without_a_token_the_service_refuses_to_listen_beyond_loopback(tmp_path: Path) -> None:
     result = salesbus(
         "serve", "--host", "0.0.0.0", "--db", tmp_path / "s.db", env={"SALESBUS_API_TOKEN": ""}
