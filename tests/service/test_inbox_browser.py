@@ -49,7 +49,7 @@ def test_a_reviewer_filters_edits_and_approves_with_the_keyboard(tmp_path: Path)
     _browser_or_skip()
     from playwright.sync_api import expect, sync_playwright
 
-    leads = companies(4, "Inbox")
+    leads = companies(5, "Inbox")
     leads[0]["employees"] = 20  # a low score: filtered out below
     leads[1]["name"] = HOSTILE
     with running_server(tmp_path) as server, server.client() as client:
@@ -61,7 +61,7 @@ def test_a_reviewer_filters_edits_and_approves_with_the_keyboard(tmp_path: Path)
         scores = sorted(r["analysis"]["icp_score"] for r in rows)
         threshold = scores[1]
         shown = sum(score >= threshold for score in scores)
-        assert 0 < shown < 4
+        assert 4 <= shown < 5
 
         dialogs: list[str] = []
         with sync_playwright() as playwright:
@@ -74,7 +74,7 @@ def test_a_reviewer_filters_edits_and_approves_with_the_keyboard(tmp_path: Path)
             assert page.url.endswith("/login")
             page.fill("input[name=token]", TOKEN)
             page.click("button[type=submit]")
-            expect(page.locator("article.card")).to_have_count(4)
+            expect(page.locator("article.card")).to_have_count(5)
             # Model and lead text is shown as text, never run as markup.
             assert HOSTILE in page.content().replace("&lt;", "<").replace("&gt;", ">").replace(
                 "&quot;", '"'
@@ -101,7 +101,18 @@ def test_a_reviewer_filters_edits_and_approves_with_the_keyboard(tmp_path: Path)
             expect(second).to_have_class("card selected")
             page.keyboard.press("a")
             expect(second).to_have_class("card decided")
-            expect(page.locator("#count")).to_have_text(f"{shown - 2} awaiting")
+            third = cards.nth(2)
+            third_id = third.get_attribute("data-id")
+            expect(third).to_have_class("card selected")  # the next undecided one
+            page.keyboard.press("j")
+            expect(cards.nth(3)).to_have_class("card selected")
+            page.keyboard.press("k")
+            expect(third).to_have_class("card selected")
+            page.keyboard.press("r")
+            expect(third).to_have_class("card decided")
+            expect(page.locator("#count")).to_have_text(f"{shown - 3} awaiting")
+            page.click("#approve-all")
+            expect(page.locator("#count")).to_have_text("0 awaiting")
             browser.close()
         assert dialogs == []
 
@@ -111,7 +122,19 @@ def test_a_reviewer_filters_edits_and_approves_with_the_keyboard(tmp_path: Path)
         (edited,) = db.execute(
             "SELECT outreach_json FROM decisions WHERE workflow_id = ?", (first_id,)
         ).fetchone()
-    assert (state[first_id], state[second_id]) == ("completed", "completed")
-    assert decided == {first_id: "edit", second_id: "approve"}
+    assert (state[first_id], state[second_id], state[third_id]) == (
+        "completed",
+        "completed",
+        "rejected",
+    )
+    assert {k: decided[k] for k in (first_id, second_id, third_id)} == {
+        first_id: "edit",
+        second_id: "approve",
+        third_id: "reject",
+    }
+    rest = set(decided) - {first_id, second_id, third_id}
+    assert len(rest) == shown - 3
+    assert {decided[k] for k in rest} == {"approve"}
+    assert sorted(state.values()).count("awaiting_approval") == 5 - shown  # filtered out
     assert json.loads(edited)["messages"][0]["subject"] == "Revenue forecasts, reviewed"
     assert (ARTIFACTS / "inbox.png").stat().st_size > 10_000
