@@ -60,6 +60,11 @@ def test_health_is_open_and_every_other_route_needs_the_token(server: Server) ->
                 assert answer.status_code == 401, path
                 assert answer.json()["message"] == "a valid bearer token is required"
         assert anonymous.post("/batches", json={"companies": [{"name": "A"}]}).status_code == 401
+        with server.client() as client:
+            for method, path, status in (("GET", "/nope", 404), ("DELETE", "/batches", 405)):
+                answer = client.request(method, path)
+                assert answer.status_code == status
+                assert answer.json()["message"]
         inbox = anonymous.get("/", follow_redirects=False)
         assert inbox.status_code == 303
         assert inbox.headers["location"] == "/login"
