@@ -18,7 +18,8 @@ from typing import Any
 import anyio
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -195,6 +196,9 @@ def create_app(config: ServiceConfig) -> FastAPI:
         summary="Batches of B2B research, analysis and outreach; progress; approvals.",
         version="1",
         lifespan=lifespan,
+        openapi_url=None,  # served below, behind the token like everything but health
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(UploadCap, limit=config.max_upload_bytes)
     _install_errors(app, config.max_upload_bytes)
@@ -203,4 +207,13 @@ def create_app(config: ServiceConfig) -> FastAPI:
     app.include_router(inbox.router)
     app.include_router(inbox.login)
     app.mount("/static", inbox.static_files(), name="static")
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(require_token)])
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(require_token)])
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="salesbus API")
+
     return app
