@@ -20,6 +20,9 @@ from .reads import Reads
 
 __all__ = ["BulkResult", "Draft", "DraftFilter", "awaiting_drafts", "bulk_approve"]
 
+SCAN_LIMIT = 100_000
+"""Most drafts awaiting approval looked at for one listing or bulk decision."""
+
 
 class DraftFilter(BaseModel):
     """Which drafts awaiting approval: every given condition must hold."""
@@ -57,12 +60,15 @@ class BulkResult(BaseModel):
 async def awaiting_drafts(
     store: Store, reads: Reads, batch_id: str | None, where: DraftFilter, limit: int = 500
 ) -> list[Draft]:
-    drafts = []
-    for workflow_id in await reads.awaiting(batch_id, limit=limit):
+    """The first ``limit`` drafts awaiting approval that ``where`` selects, oldest first."""
+    drafts: list[Draft] = []
+    for workflow_id in await reads.awaiting(batch_id, limit=SCAN_LIMIT):
         workflow = await store.workflow(workflow_id)
         drafted = await approval.final_output(store, workflow.id)
         if where.matches(workflow, drafted):
             drafts.append(Draft(workflow, drafted))
+            if len(drafts) >= limit:
+                break
     return drafts
 
 
@@ -75,7 +81,7 @@ async def bulk_approve(
     reviewer, the CLI) is reported as skipped, never decided twice.
     """
     result = BulkResult(approved=[], skipped={})
-    for draft in await awaiting_drafts(store, reads, batch_id, where, limit=100_000):
+    for draft in await awaiting_drafts(store, reads, batch_id, where, limit=SCAN_LIMIT):
         try:
             await approval.approve(store, draft.workflow.id, note)
         except approval.ApprovalError as exc:

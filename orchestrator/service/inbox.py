@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from salesbus.agents.models import QualityDecision, Tier
+from salesbus.agents.models import Channel, MessageKind, QualityDecision, Tier
 
 from .app import TOKEN_COOKIE, Service, service
 from .drafts import Draft, DraftFilter, awaiting_drafts
@@ -98,9 +98,9 @@ def _card(draft: Draft) -> dict[str, Any]:
     card["analysis"] = analysis
     card["checks"] = list(outreach.quality.checks)
     for message in outreach.messages:
-        if message.kind.value == "initial" and message.channel.value == "email":
+        if message.kind is MessageKind.INITIAL and message.channel is Channel.EMAIL:
             card["email"] = message
-        elif message.kind.value == "connection-note":
+        elif message.kind is MessageKind.CONNECTION_NOTE:
             card["note"] = message
         else:
             card["messages"].append(message)
