@@ -168,7 +168,7 @@ async def _multipart(request: Request, max_rows: int) -> tuple[Leads, str | None
     upload = form.get("leads")
     if not isinstance(upload, UploadFile):
         raise SubmissionError(422, "the form needs a `leads` file")
-    leads = parse_lead_file(upload.filename or "leads.csv", await upload.read(), max_rows)
+    leads = await parse_lead_file(upload.filename or "leads.csv", await upload.read(), max_rows)
     campaign = form.get("campaign")
     if isinstance(campaign, UploadFile):
         raw = await campaign.read()

@@ -8,15 +8,18 @@ same numbers. Nothing is stored unless the whole submission is usable.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import anyio
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from salesbus.agents.campaign import Campaign
 from salesbus.agents.errors import LeadFileError
-from salesbus.agents.leads import RowError, read_leads_text
+from salesbus.agents.leads import LeadFile, read_leads
 from salesbus.agents.models import Company
 
 __all__ = [
@@ -28,6 +31,9 @@ __all__ = [
     "parse_json_companies",
     "parse_lead_file",
 ]
+
+
+LEAD_SUFFIXES = frozenset({".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json"})
 
 
 class SubmissionError(Exception):
@@ -65,41 +71,50 @@ class Leads:
     name: str | None = None
 
 
-def parse_lead_file(name: str, data: bytes, max_rows: int) -> Leads:
-    """:raises SubmissionError: unreadable, over ``max_rows`` rows, or no usable row."""
+async def parse_lead_file(name: str, data: bytes, max_rows: int) -> Leads:
+    """:raises SubmissionError: unreadable, over ``max_rows`` rows, or no usable row.
+
+    The upload goes through :func:`read_leads` itself (from a scratch file named
+    with the upload's suffix, in a worker thread), so its encodings, columns and
+    warnings are exactly those of ``salesbus run``.
+    """
+    suffix = Path(name).suffix.lower()
+    if suffix not in LEAD_SUFFIXES:
+        suffix = ".csv"
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SubmissionError(422, f"{name} is not UTF-8 text: {exc.reason}") from None
-    suffix = name.lower().rsplit(".", 1)[-1] if "." in name else "csv"
-    kind = "jsonl" if suffix in {"jsonl", "ndjson", "json"} else "csv"
-    try:
-        parsed = read_leads_text(text, kind=kind, delimiter="\t" if suffix == "tsv" else None)
+        parsed = await anyio.to_thread.run_sync(_read_upload, data, suffix)
     except LeadFileError as exc:
         raise SubmissionError(422, f"{name}: {exc}") from None
-    warnings = [f"{name}:{e.line}: {e.reason}" for e in parsed.errors]
-    if parsed.ignored_columns:
-        warnings.append(f"ignored columns: {', '.join(parsed.ignored_columns)}")
-    _check_rows(len(parsed.companies) + len(parsed.errors), max_rows)
+    warnings = [
+        f"{name}:{w.line}: " + (f"{w.column}: " if w.column else "") + w.message
+        for w in parsed.warnings
+    ]
+    _check_rows(len(parsed.companies) + len(parsed.dropped), max_rows)
     if not parsed.companies:
         raise SubmissionError(422, f"{name} has no usable rows", warnings)
     return Leads(parsed.companies, warnings, hashlib.sha256(data).hexdigest(), name)
+
+
+def _read_upload(data: bytes, suffix: str) -> LeadFile:
+    with tempfile.TemporaryDirectory(prefix="salesbus-upload-") as scratch:
+        path = Path(scratch) / f"leads{suffix}"
+        path.write_bytes(data)
+        return read_leads(path)
 
 
 def parse_json_companies(rows: list[dict[str, Any]], max_rows: int) -> Leads:
     """Companies given as JSON objects (the ``Company`` fields), each checked on its own."""
     _check_rows(len(rows), max_rows)
     companies: list[Company] = []
-    problems: list[RowError] = []
-    for index, row in enumerate(rows, start=1):
+    warnings: list[str] = []
+    for index, row in enumerate(rows):
         try:
-            companies.append(Company.model_validate({**row, "line": index}))
+            companies.append(Company.model_validate({**row, "line": index + 1}))
         except ValidationError as exc:
             reason = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()
             )
-            problems.append(RowError(index, reason))
-    warnings = [f"companies[{p.line - 1}]: {p.reason}" for p in problems]
+            warnings.append(f"companies[{index}]: {reason}")
     if not companies:
         raise SubmissionError(422, "no company can run", warnings)
     return Leads(companies, warnings)
