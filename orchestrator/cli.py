@@ -38,11 +38,12 @@ from .export import export_batch
 from .lead_summary import print_lead_summary
 from .metrics import batch_metrics
 from .progress import render_metrics, run_progress, state_line
+from .retrying import reopen
 from .runner import Instrumentation, RunSettings, Simulation, run_batch
 from .safe_text import safe
 from .sales import STEP_STATES
 from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING, TERMINAL_STATES, parse_states
-from .store import Statement, Store, StoreError, open_store
+from .store import Store, StoreError, open_store
 from .telemetry import instrumentation_for
 
 app = typer.Typer(
@@ -532,7 +533,7 @@ def retry(
                 return False
             record = await store.batch(batch_id)
             campaign = Campaign.model_validate_json(record.campaign_json)
-            await store.commit([await _reopen(store, t.id, t.step) for t in targets])
+            await store.commit([await reopen(store, t.id, t.step) for t in targets])
             settings = RunSettings(
                 llm=_choice(record.provider),
                 model=None if record.provider == "offline" else record.model,
@@ -557,14 +558,6 @@ def retry(
         raise typer.Exit(130)
 
 
-async def _reopen(store: Store, workflow_id: str, step: str | None) -> Statement:
-    """Back to pending at its failed step, with the attempts used so far set aside."""
-    used = max((a.attempt for a in await store.attempts(workflow_id) if a.step == step), default=0)
-    return store.set_state(
-        workflow_id, PENDING, step=step, retry_base=used, reason="retry requested"
-    )
-
-
 @app.command("export")
 def export_(
     batch: Annotated[
@@ -577,20 +570,38 @@ def export_(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="File (default stdout).")
     ] = None,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV starting with a UTF-8 BOM, for Windows Excel.")
+    ] = False,
     db: DbOption = Path("salesbus.db"),
 ) -> None:
     """Export workflows with their state and reason; `--status completed --format csv` for a CRM."""
     if fmt not in ("jsonl", "csv"):
         raise typer.BadParameter("choose jsonl or csv", param_hint="--format")
     states = _states(status_filter) if status_filter is not None else None
+    kind: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
 
     async def main() -> int:
         async with open_store(db) as store:
             record = await store.batch(batch)
             if output is None:
-                return await export_batch(store, record.id, sys.stdout, fmt=fmt, states=states)  # type: ignore[arg-type]
+                return await export_batch(
+                    store,
+                    record.id,
+                    sys.stdout,
+                    fmt=kind,
+                    states=states,
+                    excel=excel,
+                )
             with output.open("w", encoding="utf-8", newline="") as handle:
-                return await export_batch(store, record.id, handle, fmt=fmt, states=states)  # type: ignore[arg-type]
+                return await export_batch(
+                    store,
+                    record.id,
+                    handle,
+                    fmt=kind,
+                    states=states,
+                    excel=excel,
+                )
 
     count = _run(main)
     err.print(f"exported {count} workflow(s)" + (f" to {output}" if output else ""))
@@ -612,7 +623,8 @@ def prune(
     out.print(f"pruned {changed} row(s)")
 
 
-from . import cli_inspect  # noqa: E402, F401  (registers `inspect` on `app`)
+# Commands in their own modules register on `app`; they import this module.
+from . import cli_inspect, cli_serve  # noqa: E402, F401
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ from .states import (
 )
 from .store import Statement, Store, WorkflowRecord
 
-__all__ = ["BatchProgress", "Orchestrator", "WorkflowTracer"]
+__all__ = ["Admission", "BatchProgress", "Orchestrator", "WorkflowTracer"]
 
 logger = logging.getLogger("salesbus.orchestrator")
 
@@ -50,6 +50,19 @@ class WorkflowTracer(Protocol):
         The ids are ``None`` for a trace that is not sampled: nothing to store.
         """
         ...
+
+
+class Admission(Protocol):
+    """Slots for workflows in flight shared by several orchestrators (the HTTP service's).
+
+    ``acquire`` waits for a slot for one workflow of ``batch_id`` and returns
+    ``False`` when that batch may admit nothing more (it was cancelled);
+    ``release`` gives the slot back when the workflow settles.
+    """
+
+    async def acquire(self, batch_id: str) -> bool: ...
+
+    def release(self, batch_id: str) -> None: ...
 
 
 @dataclass
@@ -103,6 +116,7 @@ class Orchestrator:
         tracer: WorkflowTracer | None = None,
         observers: Iterable[StepObserver] = (),
         log_events: bool = True,
+        admission: Admission | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -112,6 +126,7 @@ class Orchestrator:
         self.concurrency = concurrency
         self.retry = retry or RetryPolicy()
         self.tracer = tracer
+        self.admission = admission
         self.progress = BatchProgress(batch_id="")
         self._live: dict[str, _Live] = {}
         self._stopping = False
@@ -120,13 +135,29 @@ class Orchestrator:
         self._task_group: TaskGroup | None = None
         self._runtime = AgentRuntime(bus, forward_outputs=False, observers=list(observers))
         for step in spec.steps:
-            self._runtime.add(step.agent, concurrency=step.concurrency, timeout=step.timeout)
+            # At most `concurrency` workflows are live, each with one current step:
+            # more workers than that would never run, and each costs a task per bus.
+            workers = min(step.concurrency, concurrency)
+            self._runtime.add(step.agent, concurrency=workers, timeout=step.timeout)
         bus.subscribe(StepStarted, self._on_started, name="orchestrator:started")
         bus.subscribe(
-            StepSucceeded, self._on_succeeded, name="orchestrator:succeeded", concurrency=256
+            StepSucceeded,
+            self._on_succeeded,
+            name="orchestrator:succeeded",
+            concurrency=min(256, concurrency),
         )
-        bus.subscribe(StepSkipped, self._on_skipped, name="orchestrator:skipped", concurrency=64)
-        bus.subscribe(StepFailed, self._on_failed, name="orchestrator:failed", concurrency=64)
+        bus.subscribe(
+            StepSkipped,
+            self._on_skipped,
+            name="orchestrator:skipped",
+            concurrency=min(64, concurrency),
+        )
+        bus.subscribe(
+            StepFailed,
+            self._on_failed,
+            name="orchestrator:failed",
+            concurrency=min(64, concurrency),
+        )
         if log_events:
             bus.subscribe(Event, store.log_event, name="orchestrator:event-log", max_pending=8192)
 
@@ -158,6 +189,8 @@ class Orchestrator:
                 while len(self._live) >= self.concurrency and not self._stopping:
                     await self._wait_for_change()
                 if self._stopping:
+                    break
+                if self.admission is not None and not await self.admission.acquire(batch_id):
                     break
                 outputs, used = points.get(record.id, ({}, {}))
                 await self._admit(record, outputs, used)
@@ -193,6 +226,8 @@ class Orchestrator:
         index = next((i for i, s in enumerate(steps) if s.name not in outputs), len(steps))
         if index == len(steps):
             logger.warning("workflow %s has every step done but state %s", record.id, record.state)
+            if self.admission is not None:
+                self.admission.release(record.batch_id)
             return
         step = steps[index]
         if index == 0:
@@ -399,7 +434,8 @@ class Orchestrator:
 
     def _release(self, live: _Live, state: str) -> None:
         self._move(live, state)
-        self._live.pop(live.record.id, None)
+        if self._live.pop(live.record.id, None) is not None and self.admission is not None:
+            self.admission.release(live.record.batch_id)
         self.progress.in_flight = len(self._live)
         self._notify()
 

@@ -27,7 +27,7 @@ from salesbus.agents.website import FetchSettings, WebsiteFetcher
 from salesbus.bus import EventBus, Interceptor
 
 from .batch import PreparedBatch, prepare_batch
-from .engine import BatchProgress, Orchestrator, WorkflowTracer
+from .engine import Admission, BatchProgress, Orchestrator, WorkflowTracer
 from .retry import RetryPolicy
 from .sales import sales_pipeline
 from .store import Store
@@ -125,11 +125,15 @@ async def run_batch(
     only: Iterable[str] | None = None,
     batch_id: str | None = None,
     on_start: Callable[[PreparedBatch, Orchestrator], Awaitable[None] | None] | None = None,
+    admission: Admission | None = None,
+    close_provider: bool = True,
 ) -> tuple[PreparedBatch, BatchProgress]:
     """Prepare (or find) the batch and run its unfinished workflows.
 
     ``on_start`` is called once everything is wired and before the first
     admission: the CLI uses it to start its progress display and signal watcher.
+    The HTTP service passes the ``admission`` its batches share and keeps its
+    provider open across batches (``close_provider=False``).
     """
     instrumentation = instrumentation or Instrumentation()
     if provider is None:
@@ -174,6 +178,7 @@ async def run_batch(
                     retry=settings.retry_policy(),
                     tracer=instrumentation.tracer,
                     observers=instrumentation.observers,
+                    admission=admission,
                 )
                 if on_start is not None:
                     started = on_start(prepared, orchestrator)
@@ -181,6 +186,7 @@ async def run_batch(
                         await started
                 progress = await orchestrator.run(prepared.batch.id, only=only)
     finally:
-        with anyio.CancelScope(shield=True):
-            await provider.aclose()
+        if close_provider:
+            with anyio.CancelScope(shield=True):
+                await provider.aclose()
     return prepared, progress
