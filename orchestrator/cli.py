@@ -106,8 +106,14 @@ def run(
         str, typer.Option(help="auto (Claude when ANTHROPIC_API_KEY is set), offline, anthropic.")
     ] = "auto",
     model: Annotated[str | None, typer.Option(help="Claude model id (or SALESBUS_MODEL).")] = None,
-    llm_concurrency: Annotated[int, typer.Option(min=1, help="Model calls at once.")] = 16,
-    rpm: Annotated[float | None, typer.Option(help="Model requests per minute, at most.")] = None,
+    llm_concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Model calls at once, at most (default: learnt from the API)."),
+    ] = None,
+    rpm: Annotated[
+        float | None,
+        typer.Option(help="Model requests per minute, at most (default: the API's limit)."),
+    ] = None,
     max_attempts: Annotated[int, typer.Option(min=1, help="Attempts per step.")] = 4,
     retry_base: Annotated[float, typer.Option(help="First retry backoff, seconds.")] = 1.0,
     step_timeout: Annotated[float, typer.Option(help="Seconds per step attempt.")] = 120.0,

@@ -19,7 +19,7 @@ from salesbus.agents.campaign import Campaign
 from salesbus.agents.models import Company
 from salesbus.agents.providers.base import Provider
 from salesbus.agents.providers.factory import ProviderChoice, make_provider
-from salesbus.agents.providers.limits import LimitedProvider
+from salesbus.agents.providers.limits import AdaptiveLimiter, LimitedProvider
 from salesbus.agents.providers.simulated import SimulatedProvider
 from salesbus.agents.research import PageFetcher
 from salesbus.agents.runtime import StepObserver
@@ -55,8 +55,10 @@ class RunSettings:
     llm: ProviderChoice = "auto"
     model: str | None = None
     concurrency: int = 50
-    llm_concurrency: int = 16
+    llm_concurrency: int | None = None
+    """A cap on model calls in flight; ``None``: as many as the learnt limits need."""
     requests_per_minute: float | None = None
+    """A cap on the model call pace; ``None``: the limit the API reports."""
     max_attempts: int = 4
     retry_base_delay: float = 1.0
     retry_max_delay: float = 60.0
@@ -79,10 +81,16 @@ def build_provider(
 ) -> Provider:
     """The configured provider, optionally wrapped (tracing), under the shared LLM limiter.
 
-    The wrapper goes inside the limiter so that a traced model call measures
-    the call, not the wait for a free slot.
+    Claude paces each call itself with an :class:`AdaptiveLimiter` fed by the
+    API's rate-limit headers, the run's caps as its ceilings. Other providers
+    report no limits and go under :class:`LimitedProvider` with the caps (the
+    wrapper inside it, so that a traced call measures the call, not the wait).
     """
-    provider: Provider = make_provider(settings.llm, model=settings.model)
+    limiter = AdaptiveLimiter(
+        max_concurrent=settings.llm_concurrency, requests_per_minute=settings.requests_per_minute
+    )
+    provider: Provider = make_provider(settings.llm, model=settings.model, limiter=limiter)
+    self_limited = provider.name == "anthropic"
     if settings.simulation.active:
         provider = SimulatedProvider(
             provider,
@@ -92,9 +100,11 @@ def build_provider(
         )
     if wrap is not None:
         provider = wrap(provider)
+    if self_limited:
+        return provider
     return LimitedProvider(
         provider,
-        max_concurrent=settings.llm_concurrency,
+        max_concurrent=settings.llm_concurrency or settings.concurrency,
         requests_per_minute=settings.requests_per_minute,
     )
 

@@ -13,7 +13,9 @@ Choices worth knowing:
   answer a forced ``tool_choice`` with HTTP 400, while ``output_config.format``
   is generally available on every model in the price table.
 - No retries here. The client has ``max_retries=0``; the orchestrator owns
-  retries, backoff and ``retry-after``. Errors are classified into
+  retries and backoff. Every call goes through an :class:`AdaptiveLimiter`,
+  which reads the rate-limit headers of every answer (and the ``retry-after``
+  of every 429) to pace all calls of the account. Errors are classified into
   :mod:`salesbus.agents.errors` types, never with the key or a contact email in
   their message.
 - ``open_telemetry=False``: our observability layer wraps each call in its own
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 
 import anthropic
@@ -58,6 +61,7 @@ from .anthropic_replies import (
     research_problems,
 )
 from .base import Draft
+from .limits import AdaptiveLimiter
 from .prices import PriceTable, default_prices
 
 __all__ = [
@@ -99,6 +103,8 @@ class AnthropicProvider:
         through a copy with ``max_retries=0`` (and ``timeout``, when given), and
         :meth:`aclose` leaves it open because its owner closes it.
     :param prices: the price table costs come from; default :func:`default_prices`.
+    :param limiter: paces every call and learns from its rate-limit headers; share
+        one across providers that use the same account. Default: a limiter of its own.
     :raises AuthenticationError: no client and no API key.
     """
 
@@ -114,10 +120,12 @@ class AnthropicProvider:
         max_tokens: int = DEFAULT_MAX_TOKENS,
         client: anthropic.AsyncAnthropic | None = None,
         prices: PriceTable | None = None,
+        limiter: AdaptiveLimiter | None = None,
     ) -> None:
         self.model: str = model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
         self.max_tokens = max_tokens
         self._prices = prices if prices is not None else default_prices()
+        self.limiter = limiter if limiter is not None else AdaptiveLimiter()
         self._owns_client = client is None
         if client is None:
             self.timeout: float | None = DEFAULT_TIMEOUT_S if timeout is None else timeout
@@ -222,22 +230,39 @@ class AnthropicProvider:
         output_config: OutputConfigParam = {
             "format": {"type": "json_schema", "schema": json_schema(reply_type)}
         }
-        try:
-            response = await self._client.messages.create(
-                model=self.model,
-                max_tokens=self.max_tokens,
-                system=system,
-                messages=messages,
-                output_config=output_config,
+        async with await self.limiter.call():
+            started = time.monotonic()
+            try:
+                raw = await self._client.messages.with_raw_response.create(
+                    model=self.model,
+                    max_tokens=self.max_tokens,
+                    system=system,
+                    messages=messages,
+                    output_config=output_config,
+                )
+                response = await raw.parse()
+            except anthropic.AnthropicError as exc:
+                if isinstance(exc, anthropic.APIStatusError):
+                    self._learn_from_refusal(exc)
+                # Not chained: the SDK error holds the request, Authorization header included,
+                # and the raw server body; everything useful is in the new message.
+                raise provider_error(exc, secret=self._secret, timeout=self.timeout) from None
+            usage = self._record_usage(response)
+            self.limiter.observe(
+                raw.headers,
+                latency=time.monotonic() - started,
+                input_tokens=usage.input_tokens + usage.cache_write_tokens,
+                output_tokens=usage.output_tokens,
             )
-        except anthropic.AnthropicError as exc:
-            # Not chained: the SDK error holds the request, Authorization header included,
-            # and the raw server body; everything useful is in the new message.
-            raise provider_error(exc, secret=self._secret, timeout=self.timeout) from None
-        self._record_usage(response)
         return response
 
-    def _record_usage(self, response: ApiMessage) -> None:
+    def _learn_from_refusal(self, exc: anthropic.APIStatusError) -> None:
+        if exc.status_code == 429:
+            self.limiter.throttled(exc.response.headers, retry_after_seconds(exc.response.headers))
+        else:
+            self.limiter.observe(exc.response.headers)
+
+    def _record_usage(self, response: ApiMessage) -> Usage:
         tokens = response.usage
         usage = Usage(
             calls=1,
@@ -246,8 +271,9 @@ class AnthropicProvider:
             cache_read_tokens=tokens.cache_read_input_tokens or 0,
             cache_write_tokens=tokens.cache_creation_input_tokens or 0,
         )
-        cost = self._prices.cost_usd(self.model, usage)
-        record_usage(usage.model_copy(update={"cost_usd": cost}))
+        usage = usage.model_copy(update={"cost_usd": self._prices.cost_usd(self.model, usage)})
+        record_usage(usage)
+        return usage
 
     # -- replies into domain objects -------------------------------------------------
 
