@@ -20,8 +20,11 @@ Choices worth knowing:
   their message.
 - ``open_telemetry=False``: our observability layer wraps each call in its own
   span, so the SDK's span would be a duplicate.
-- Prompt caching: the campaign (seller, ICP, rules) is the system prompt's last
-  block, marked ``cache_control: ephemeral``, so every company of a batch reuses it.
+- Prompt caching: one system prefix, identical for every company and step and at
+  least the model's minimum cacheable length, ends with ``cache_control``.
+- Scores from rules: the model extracts the attributes the ICP is scored on,
+  with fact ids; :func:`~salesbus.agents.scoring.score_icp` turns them into the
+  score, tier and qualification, the same code as the offline engine.
 - Prompts, replies and errors live in ``anthropic_prompts``, ``anthropic_replies``
   and ``anthropic_errors``; this module is the call and the mapping into domain objects.
 """
@@ -41,6 +44,7 @@ from ..campaign import Campaign
 from ..errors import AuthenticationError, InvalidOutputError
 from ..facts import FactBook, facts_from_company
 from ..models import Analysis, Company, CompanyProfile, CompanySize, FactSource
+from ..scoring import score_icp
 from ..usage import Usage, record_usage
 from ..website import WebPage
 from .anthropic_errors import provider_error, retry_after_seconds, scrub
@@ -150,7 +154,7 @@ class AnthropicProvider:
         book = facts_from_company(company)
         reply = await self._ask(
             campaign,
-            research_prompt(company, book.facts, page),
+            research_prompt(book.facts, page),
             ResearchReply,
             lambda reply: research_problems(reply, page),
         )
@@ -174,11 +178,12 @@ class AnthropicProvider:
         revision_notes: list[str] | None = None,
     ) -> Draft:
         known = profile.fact_ids()
+        unverified = {fact.id for fact in profile.facts if fact.source.kind == "model"}
         reply = await self._ask(
             campaign,
             draft_prompt(profile, analysis, revision_notes or []),
             DraftReply,
-            lambda reply: draft_problems(reply, known, campaign.seller.channels),
+            lambda reply: draft_problems(reply, known, unverified, campaign.seller.channels),
         )
         return Draft(
             strategy=reply.strategy,
@@ -202,7 +207,7 @@ class AnthropicProvider:
         reply_type: type[ReplyT],
         problems_of: Callable[[ReplyT], list[str]],
     ) -> ReplyT:
-        system = system_blocks(campaign)
+        system = system_blocks(campaign, self.model)
         messages: list[MessageParam] = [{"role": "user", "content": prompt}]
         response = await self._create(system, messages, reply_type)
         reply, problems = read_reply(response, reply_type, problems_of)
@@ -306,18 +311,18 @@ class AnthropicProvider:
         return FactSource(kind="model", detail=self.model)
 
     def _analysis(self, reply: AnalysisReply, campaign: Campaign) -> Analysis:
-        """The model scores; the campaign's thresholds decide tier and the score floor."""
-        tiers = campaign.icp.tiers
-        above_floor = reply.icp_score >= tiers.disqualify_below
-        reasons = list(reply.disqualify_reasons)
-        if reply.qualified and not above_floor:
-            reasons.append(
-                f"ICP score {reply.icp_score} is below the campaign's minimum "
-                f"of {tiers.disqualify_below}"
-            )
-        fields = dict(reply)
-        fields.update(qualified=reply.qualified and above_floor, disqualify_reasons=reasons)
-        return Analysis(**fields, tier=tiers.tier(reply.icp_score), generated_by=self.generated_by)
+        """The rules score the model's attributes; the model's judgement goes around it."""
+        scored = score_icp(reply.attributes, campaign.icp)
+        judgement = reply.model_dump(exclude={"attributes"})
+        return Analysis(
+            **judgement,
+            icp_score=scored.score,
+            score_reasons=scored.reasons,
+            tier=scored.tier,
+            qualified=scored.qualified,
+            disqualify_reasons=scored.disqualify_reasons,
+            generated_by=self.generated_by,
+        )
 
 
 def _new_client(

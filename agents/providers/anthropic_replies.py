@@ -27,10 +27,10 @@ from ..models import (
     Opportunity,
     PainPoint,
     PersonalizationStrategy,
-    ScoreReason,
     SequenceStep,
     TalkingPoint,
 )
+from ..scoring import CompanyAttributes
 from ..website import WebPage
 
 __all__ = [
@@ -86,12 +86,18 @@ class ResearchReply(Reply):
 
 
 class AnalysisReply(Reply):
-    """:class:`Analysis` minus ``generated_by``, and ``tier``: the campaign's thresholds set it."""
+    """The model's part of an :class:`Analysis`: attributes and judgement, never the score.
 
-    icp_score: int = Field(ge=0, le=100)
-    score_reasons: list[ScoreReason]
-    qualified: bool
-    disqualify_reasons: list[str] = Field(default_factory=list)
+    The score, its reasons, the tier and qualification come from ``attributes``
+    through :func:`salesbus.agents.scoring.score_icp`, the rules the offline
+    engine uses, so no number the model states can decide anything (a reply
+    that adds one fails validation: replies forbid unknown fields).
+    """
+
+    attributes: CompanyAttributes = Field(
+        description="What the ICP is scored on, each citing the facts that state it."
+    )
+    fit: str = Field(description="Two sentences: how well the company fits the offer, and why.")
     pain_points: list[PainPoint]
     opportunities: list[Opportunity]
     industry_insights: list[str] = Field(default_factory=list)
@@ -198,9 +204,19 @@ def research_problems(reply: ResearchReply, page: WebPage | None) -> list[str]:
     ]
 
 
+def _attribute_citations(attributes: CompanyAttributes) -> Iterator[tuple[str, list[str]]]:
+    for name in ("industry", "headcount", "location"):
+        attribute = getattr(attributes, name)
+        if attribute is not None:
+            yield f"attributes.{name}", attribute.fact_ids
+    for index, keyword in enumerate(attributes.keywords):
+        yield f"attributes.keywords.{index}", keyword.fact_ids
+    for index, technology in enumerate(attributes.technologies):
+        yield f"attributes.technologies.{index}", technology.fact_ids
+
+
 def _analysis_citations(reply: AnalysisReply) -> Iterator[tuple[str, list[str]]]:
-    for index, reason in enumerate(reply.score_reasons):
-        yield f"score_reasons.{index}", reason.fact_ids
+    yield from _attribute_citations(reply.attributes)
     for index, pain in enumerate(reply.pain_points):
         yield f"pain_points.{index}", pain.fact_ids
     for index, opportunity in enumerate(reply.opportunities):
@@ -210,9 +226,13 @@ def _analysis_citations(reply: AnalysisReply) -> Iterator[tuple[str, list[str]]]
 
 
 def analysis_problems(reply: AnalysisReply, known: set[str]) -> list[str]:
+    """Unknown citations, and attributes that cite nothing: a score must rest on facts."""
     problems = _unknown_citations(_analysis_citations(reply), known)
-    if not reply.qualified and not reply.disqualify_reasons:
-        problems.append("disqualify_reasons: qualified is false, so give at least one reason")
+    problems += [
+        f"{where}.fact_ids: cite the facts that state it, or leave it out"
+        for where, fact_ids in _attribute_citations(reply.attributes)
+        if not fact_ids
+    ]
     return problems
 
 
@@ -222,8 +242,19 @@ def _draft_citations(reply: DraftReply) -> Iterator[tuple[str, list[str]]]:
             yield f"messages.{m}.personalization.{p}", element.fact_ids
 
 
-def draft_problems(reply: DraftReply, known: set[str], channels: list[Channel]) -> list[str]:
+def draft_problems(
+    reply: DraftReply, known: set[str], unverified: set[str], channels: list[Channel]
+) -> list[str]:
+    """Citations of unknown facts or of ``unverified`` ones (the model's memory, which
+    grounds nothing a prospect reads), channels the campaign lacks, a broken sequence."""
     problems = _unknown_citations(_draft_citations(reply), known)
+    problems += [
+        f"{where}.fact_ids cites {fact_id!r}, a [model] fact: messages may cite only "
+        "[lead] and [website] facts"
+        for where, fact_ids in _draft_citations(reply)
+        for fact_id in fact_ids
+        if fact_id in unverified
+    ]
     allowed = ", ".join(channel.value for channel in channels)
     for index, message in enumerate(reply.messages):
         if message.channel not in channels:

@@ -536,22 +536,23 @@ def research_answer(*, with_website_facts: bool = True) -> dict[str, Any]:
     }
 
 
-def analysis_answer(fact_ids: Sequence[str] = ("f1",), *, icp_score: int = 72) -> dict[str, Any]:
-    """A valid analysis answer citing ``fact_ids``."""
+def analysis_answer(
+    fact_ids: Sequence[str] = ("f1",), *, attributes: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A valid analysis answer citing ``fact_ids``; by default a logistics company of 450
+    in Germany, using Kubernetes, that mentions no keyword."""
     cited = list(fact_ids)
+    if attributes is None:
+        attributes = {
+            "industry": {"value": "Logistics", "fact_ids": cited},
+            "headcount": {"value": 450, "fact_ids": cited},
+            "location": {"value": "Germany", "fact_ids": cited},
+            "keywords": [],
+            "technologies": [{"value": "Kubernetes", "fact_ids": cited}],
+        }
     return {
-        "icp_score": icp_score,
-        "score_reasons": [
-            {
-                "criterion": "industry",
-                "points": 30,
-                "max_points": 30,
-                "detail": "Logistics is a target industry.",
-                "fact_ids": cited,
-            }
-        ],
-        "qualified": True,
-        "disqualify_reasons": [],
+        "attributes": dict(attributes),
+        "fit": "A mid-sized logistics operator that plans routes by hand.",
         "pain_points": [
             {
                 "category": "operations",
