@@ -11,7 +11,7 @@ step's input. So a crash at any moment leaves every step either committed
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -59,8 +59,12 @@ class BatchProgress:
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
     cost_usd: float = 0.0
     in_flight: int = 0
+    held: str | None = None
+    """Why admission stopped before every company started (a budget), if it did."""
 
     def move(self, before: str | None, after: str) -> None:
         if before is not None:
@@ -98,7 +102,10 @@ class Orchestrator:
         tracer: WorkflowTracer | None = None,
         observers: Iterable[StepObserver] = (),
         log_events: bool = True,
+        admission: Callable[[BatchProgress, int], str | None] | None = None,
     ) -> None:
+        """``admission(progress, in_flight)`` may refuse the next company with a reason
+        (a spending cap): admission then ends, and in-flight workflows finish."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.bus = bus
@@ -107,6 +114,7 @@ class Orchestrator:
         self.concurrency = concurrency
         self.retry = retry or RetryPolicy()
         self.tracer = tracer
+        self.admission = admission
         self.progress = BatchProgress(batch_id="")
         self._live: dict[str, _Live] = {}
         self._stopping = False
@@ -154,6 +162,8 @@ class Orchestrator:
                     await self._wait_for_change()
                 if self._stopping:
                     break
+                if self.admission is not None and await self._held():
+                    break
                 outputs, used = points.get(record.id, ({}, {}))
                 await self._admit(record, outputs, used)
             while self._live:
@@ -161,6 +171,20 @@ class Orchestrator:
             self._task_group = None
         await self.store.flush()
         return self.progress
+
+    async def _held(self) -> bool:
+        """Whether admission refuses the next workflow for good: while workflows are in
+        flight a refusal waits for them (what they cost may leave room); with none left,
+        it ends admission."""
+        assert self.admission is not None
+        while (held := self.admission(self.progress, len(self._live))) and self._live:
+            if self._stopping:
+                return True
+            await self._wait_for_change()
+        self.progress.held = held
+        if held:
+            logger.warning("%s", held)
+        return held is not None
 
     def stop(self) -> None:
         """Admit nothing more and schedule no retries; in-flight steps run to their end."""
@@ -400,4 +424,6 @@ class Orchestrator:
         self.progress.calls += usage.calls
         self.progress.input_tokens += usage.total_input_tokens
         self.progress.output_tokens += usage.output_tokens
+        self.progress.cache_read_tokens += usage.cache_read_tokens
+        self.progress.cache_write_tokens += usage.cache_write_tokens
         self.progress.cost_usd += usage.cost_usd

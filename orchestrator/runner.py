@@ -27,6 +27,7 @@ from salesbus.agents.website import FetchSettings, WebsiteFetcher
 from salesbus.bus import EventBus, Interceptor
 
 from .batch import PreparedBatch, prepare_batch
+from .budget import Budget, estimate_batch
 from .engine import BatchProgress, Orchestrator, WorkflowTracer
 from .retry import RetryPolicy
 from .sales import sales_pipeline
@@ -66,6 +67,8 @@ class RunSettings:
     fetch_websites: bool | None = None
     """``None``: fetch when a network model runs (Claude), not for the offline rules."""
     allow_private_websites: bool = False
+    max_cost_usd: float | None = None
+    """Stop admitting companies before spent + in-flight estimate passes this (USD)."""
     simulation: Simulation = field(default_factory=Simulation)
 
     def retry_policy(self) -> RetryPolicy:
@@ -107,6 +110,23 @@ def build_provider(
         max_concurrent=settings.llm_concurrency or settings.concurrency,
         requests_per_minute=settings.requests_per_minute,
     )
+
+
+async def budget_for(
+    store: Store,
+    companies: Sequence[Company],
+    campaign: Campaign,
+    provider: Provider,
+    settings: RunSettings,
+) -> Callable[[BatchProgress, int], str | None] | None:
+    """The ``--max-cost`` admission check, priced per company by :func:`estimate_batch`.
+
+    The offline rules cost nothing, so no cap can bind them.
+    """
+    if settings.max_cost_usd is None or provider.name == "offline":
+        return None
+    estimate = await estimate_batch(companies, campaign, provider.model, store=store)
+    return Budget(settings.max_cost_usd, estimate.per_company_usd).refuse
 
 
 @dataclass
@@ -158,6 +178,9 @@ async def run_batch(
         )
     else:
         prepared = PreparedBatch(batch=await store.batch(batch_id), created=False, added=0)
+    admission = None
+    if settings.max_cost_usd is not None:
+        admission = await budget_for(store, companies, campaign, provider, settings)
     fetch = settings.fetch_websites
     if fetch is None:
         fetch = provider.name != "offline"
@@ -184,6 +207,7 @@ async def run_batch(
                     retry=settings.retry_policy(),
                     tracer=instrumentation.tracer,
                     observers=instrumentation.observers,
+                    admission=admission,
                 )
                 if on_start is not None:
                     started = on_start(prepared, orchestrator)
