@@ -139,7 +139,7 @@ class AdaptiveLimiter:
         self._rng = rng or random.Random()
         self._slots = anyio.CapacityLimiter(self._cap(1))
         self._pace_lock = anyio.Lock()
-        self._next_start = 0.0
+        self._last_planned = -math.inf
         self._token_debt = {"input-tokens": 0.0, "output-tokens": 0.0}
         self._paused_until = 0.0
         self._share = 1.0
@@ -167,20 +167,23 @@ class AdaptiveLimiter:
         self._slots.release_on_behalf_of(ticket)
 
     async def _pace(self) -> None:
+        """Wait for this call's turn: one interval after the previous call's planned start.
+
+        The interval is read at every turn, so a limit learnt (or lowered) while a
+        caller waits applies to that caller. The schedule runs from planned starts,
+        not from when callers woke: a busy event loop wakes sleepers late, and up
+        to two intervals of lateness is made up. After an idle spell it restarts
+        from now: an unused past is no credit for a burst.
+        """
         async with self._pace_lock:
             while True:
+                interval = self._interval()
                 now = time.monotonic()
-                start = max(now, self._paused_until, self._next_start)
+                start = max(self._last_planned + interval, self._paused_until)
                 if start <= now:
                     break
                 await anyio.sleep(start - now)
-            interval = self._interval()
-            # From the planned start, not from when this caller woke: a busy event
-            # loop wakes sleepers late, and the lateness must not add up (up to two
-            # intervals of it is made up). After an idle spell, from now: an unused
-            # past is no credit for a burst.
-            late = now - self._next_start
-            self._next_start = (self._next_start if late < 2 * interval else now) + interval
+            self._last_planned = start if now - start < 2 * interval else now
 
     def _interval(self) -> float:
         """Seconds between two starts so that no reported limit (or cap) is passed."""

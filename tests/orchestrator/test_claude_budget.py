@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -141,3 +143,22 @@ def test_estimate_with_a_missing_lead_file_is_one_line_and_exit_2(tmp_path: Path
 
     assert result.exit_code == 2
     assert "Traceback" not in result.output + result.stderr
+
+
+def test_the_sdk_is_imported_only_when_claude_runs() -> None:
+    """``import anthropic`` costs seconds; the CLI, offline runs and estimates never pay it."""
+    probe = (
+        "import sys, anyio\n"
+        "from salesbus.orchestrator.cli import app\n"
+        "from salesbus.orchestrator.budget import estimate_batch\n"
+        "from salesbus.agents.providers.factory import make_provider\n"
+        "from salesbus.agents.models import Company\n"
+        "from tests.orchestrator.helpers import example_campaign\n"
+        "make_provider('offline')\n"
+        "anyio.run(estimate_batch, [Company(name='A')], example_campaign(), 'claude-haiku-5-5')\n"
+        "print('anthropic' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "False"
