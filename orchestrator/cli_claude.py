@@ -42,6 +42,10 @@ def estimate(
         float | None, typer.Option(help="Requests per minute to time the run at (default 50).")
     ] = None,
     db: DbOption = Path("salesbus.db"),
+    column_map: Annotated[
+        str | None,
+        typer.Option("--map", help='Columns to read as fields, e.g. "Company Name=name".'),
+    ] = None,
 ) -> None:
     """Calls, tokens, cost, cached share and time of a Claude batch, before spending anything.
 
@@ -50,7 +54,7 @@ def estimate(
     """
     from .cli import _guard, _inputs, _run, out
 
-    loaded, companies, _ = _guard(lambda: _inputs(leads, campaign))
+    loaded, companies, _ = _guard(lambda: _inputs(leads, campaign, column_map))
     chosen = model or os.environ.get("SALESBUS_MODEL") or DEFAULT_MODEL
     history = db if db.exists() else None
     result = _run(lambda: _estimate(companies, loaded, chosen, rpm, history))
