@@ -33,6 +33,7 @@ from salesbus.observability import Telemetry, configure_logging, configure_telem
 
 from . import approval
 from .batch import PreparedBatch
+from .cli_claude import estimate as estimate_command
 from .engine import BatchProgress, Orchestrator
 from .export import export_batch
 from .lead_summary import print_lead_summary
@@ -46,7 +47,7 @@ from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING, TERMINAL_STAT
 from .store import Store, StoreError, open_store
 from .telemetry import instrumentation_for
 
-app = typer.Typer(
+app: typer.Typer = typer.Typer(
     help="Research, analyse and draft outreach for B2B companies — durably, concurrently, traced.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -118,11 +119,21 @@ def run(
         str, typer.Option(help="auto (Claude when ANTHROPIC_API_KEY is set), offline, anthropic.")
     ] = "auto",
     model: Annotated[str | None, typer.Option(help="Claude model id (or SALESBUS_MODEL).")] = None,
-    llm_concurrency: Annotated[int, typer.Option(min=1, help="Model calls at once.")] = 16,
-    rpm: Annotated[float | None, typer.Option(help="Model requests per minute, at most.")] = None,
+    llm_concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Model calls at once, at most (default: learnt from the API)."),
+    ] = None,
+    rpm: Annotated[
+        float | None,
+        typer.Option(help="Model requests per minute, at most (default: the API's limit)."),
+    ] = None,
     max_attempts: Annotated[int, typer.Option(min=1, help="Attempts per step.")] = 4,
     retry_base: Annotated[float, typer.Option(help="First retry backoff, seconds.")] = 1.0,
     step_timeout: Annotated[float, typer.Option(help="Seconds per step attempt.")] = 120.0,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(help="USD: stop admitting companies before spending would pass this."),
+    ] = None,
     fetch_websites: Annotated[
         bool | None,
         typer.Option(
@@ -153,6 +164,7 @@ def run(
         step_timeout=step_timeout,
         fetch_websites=fetch_websites,
         allow_private_websites=allow_private_websites,
+        max_cost_usd=max_cost,
         simulation=Simulation(simulate_latency, simulate_failures, simulate_permanent_failures),
     )
     _logging(log_level, log_format)
@@ -291,6 +303,8 @@ async def _watch_signals(
 def _summary(prepared: PreparedBatch, progress: BatchProgress, stopped: bool, db: Path) -> None:
     batch = prepared.batch.id
     out.print(f"[bold]batch {batch}[/]: {state_line(progress)}")
+    if progress.held:
+        err.print(f"[yellow]stopped admitting[/]: {progress.held}")
     completed = progress.states.get(COMPLETED, 0)
     waiting = progress.states.get(AWAITING_APPROVAL, 0)
     failed = progress.states.get(FAILED, 0)
@@ -630,6 +644,8 @@ from . import cli_inspect, cli_serve  # noqa: E402, F401
 def main() -> None:
     app()
 
+
+app.command(name="estimate")(estimate_command)
 
 if __name__ == "__main__":
     main()

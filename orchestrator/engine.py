@@ -11,7 +11,7 @@ step's input. So a crash at any moment leaves every step either committed
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -77,8 +77,12 @@ class BatchProgress:
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
     cost_usd: float = 0.0
     in_flight: int = 0
+    held: str | None = None
+    """Why admission stopped before every company started (a budget), if it did."""
 
     def move(self, before: str | None, after: str) -> None:
         if before is not None:
@@ -117,7 +121,11 @@ class Orchestrator:
         observers: Iterable[StepObserver] = (),
         log_events: bool = True,
         admission: Admission | None = None,
+        budget: Callable[[BatchProgress, int], str | None] | None = None,
     ) -> None:
+        """``admission`` shares the in-flight limit with other batches (the service);
+        ``budget(progress, in_flight)`` may refuse the next company with a reason
+        (a spending cap): admission then ends, and in-flight workflows finish."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.bus = bus
@@ -127,6 +135,7 @@ class Orchestrator:
         self.retry = retry or RetryPolicy()
         self.tracer = tracer
         self.admission = admission
+        self.budget = budget
         self.progress = BatchProgress(batch_id="")
         self._live: dict[str, _Live] = {}
         self._stopping = False
@@ -190,6 +199,8 @@ class Orchestrator:
                     await self._wait_for_change()
                 if self._stopping:
                     break
+                if self.budget is not None and await self._held():
+                    break
                 if self.admission is not None and not await self.admission.acquire(batch_id):
                     break
                 outputs, used = points.get(record.id, ({}, {}))
@@ -199,6 +210,20 @@ class Orchestrator:
             self._task_group = None
         await self.store.flush()
         return self.progress
+
+    async def _held(self) -> bool:
+        """Whether admission refuses the next workflow for good: while workflows are in
+        flight a refusal waits for them (what they cost may leave room); with none left,
+        it ends admission."""
+        assert self.budget is not None
+        while (held := self.budget(self.progress, len(self._live))) and self._live:
+            if self._stopping:
+                return True
+            await self._wait_for_change()
+        self.progress.held = held
+        if held:
+            logger.warning("%s", held)
+        return held is not None
 
     def stop(self) -> None:
         """Admit nothing more and schedule no retries; in-flight steps run to their end."""
@@ -444,4 +469,6 @@ class Orchestrator:
         self.progress.calls += usage.calls
         self.progress.input_tokens += usage.total_input_tokens
         self.progress.output_tokens += usage.output_tokens
+        self.progress.cache_read_tokens += usage.cache_read_tokens
+        self.progress.cache_write_tokens += usage.cache_write_tokens
         self.progress.cost_usd += usage.cost_usd

@@ -19,7 +19,7 @@ from salesbus.agents.campaign import Campaign
 from salesbus.agents.models import Company
 from salesbus.agents.providers.base import Provider
 from salesbus.agents.providers.factory import ProviderChoice, make_provider
-from salesbus.agents.providers.limits import LimitedProvider
+from salesbus.agents.providers.limits import AdaptiveLimiter, LimitedProvider
 from salesbus.agents.providers.simulated import SimulatedProvider
 from salesbus.agents.research import PageFetcher
 from salesbus.agents.runtime import StepObserver
@@ -27,6 +27,7 @@ from salesbus.agents.website import FetchSettings, WebsiteFetcher
 from salesbus.bus import EventBus, Interceptor
 
 from .batch import PreparedBatch, prepare_batch
+from .budget import Budget, estimate_batch
 from .engine import Admission, BatchProgress, Orchestrator, WorkflowTracer
 from .retry import RetryPolicy
 from .sales import sales_pipeline
@@ -55,8 +56,10 @@ class RunSettings:
     llm: ProviderChoice = "auto"
     model: str | None = None
     concurrency: int = 50
-    llm_concurrency: int = 16
+    llm_concurrency: int | None = None
+    """A cap on model calls in flight; ``None``: as many as the learnt limits need."""
     requests_per_minute: float | None = None
+    """A cap on the model call pace; ``None``: the limit the API reports."""
     max_attempts: int = 4
     retry_base_delay: float = 1.0
     retry_max_delay: float = 60.0
@@ -64,6 +67,8 @@ class RunSettings:
     fetch_websites: bool | None = None
     """``None``: fetch when a network model runs (Claude), not for the offline rules."""
     allow_private_websites: bool = False
+    max_cost_usd: float | None = None
+    """Stop admitting companies before spent + in-flight estimate passes this (USD)."""
     simulation: Simulation = field(default_factory=Simulation)
 
     def retry_policy(self) -> RetryPolicy:
@@ -79,10 +84,16 @@ def build_provider(
 ) -> Provider:
     """The configured provider, optionally wrapped (tracing), under the shared LLM limiter.
 
-    The wrapper goes inside the limiter so that a traced model call measures
-    the call, not the wait for a free slot.
+    Claude paces each call itself with an :class:`AdaptiveLimiter` fed by the
+    API's rate-limit headers, the run's caps as its ceilings. Other providers
+    report no limits and go under :class:`LimitedProvider` with the caps (the
+    wrapper inside it, so that a traced call measures the call, not the wait).
     """
-    provider: Provider = make_provider(settings.llm, model=settings.model)
+    limiter = AdaptiveLimiter(
+        max_concurrent=settings.llm_concurrency, requests_per_minute=settings.requests_per_minute
+    )
+    provider: Provider = make_provider(settings.llm, model=settings.model, limiter=limiter)
+    self_limited = provider.name == "anthropic"
     if settings.simulation.active:
         provider = SimulatedProvider(
             provider,
@@ -92,11 +103,30 @@ def build_provider(
         )
     if wrap is not None:
         provider = wrap(provider)
+    if self_limited:
+        return provider
     return LimitedProvider(
         provider,
-        max_concurrent=settings.llm_concurrency,
+        max_concurrent=settings.llm_concurrency or settings.concurrency,
         requests_per_minute=settings.requests_per_minute,
     )
+
+
+async def budget_for(
+    store: Store,
+    companies: Sequence[Company],
+    campaign: Campaign,
+    provider: Provider,
+    settings: RunSettings,
+) -> Callable[[BatchProgress, int], str | None] | None:
+    """The ``--max-cost`` admission check, priced per company by :func:`estimate_batch`.
+
+    The offline rules cost nothing, so no cap can bind them.
+    """
+    if settings.max_cost_usd is None or provider.name == "offline":
+        return None
+    estimate = await estimate_batch(companies, campaign, provider.model, store=store)
+    return Budget(settings.max_cost_usd, estimate.per_company_usd).refuse
 
 
 @dataclass
@@ -152,6 +182,9 @@ async def run_batch(
         )
     else:
         prepared = PreparedBatch(batch=await store.batch(batch_id), created=False, added=0)
+    budget = None
+    if settings.max_cost_usd is not None:
+        budget = await budget_for(store, companies, campaign, provider, settings)
     fetch = settings.fetch_websites
     if fetch is None:
         fetch = provider.name != "offline"
@@ -179,6 +212,7 @@ async def run_batch(
                     tracer=instrumentation.tracer,
                     observers=instrumentation.observers,
                     admission=admission,
+                    budget=budget,
                 )
                 if on_start is not None:
                     started = on_start(prepared, orchestrator)
