@@ -33,20 +33,22 @@ from salesbus.observability import Telemetry, configure_logging, configure_telem
 
 from . import approval
 from .batch import PreparedBatch
+from .cli_claude import estimate as estimate_command
 from .engine import BatchProgress, Orchestrator
 from .export import export_batch
 from .lead_summary import print_lead_summary
 from .metrics import batch_metrics
 from .progress import render_metrics, run_progress, state_line
+from .retrying import reopen
 from .runner import Instrumentation, RunSettings, Simulation, run_batch
 from .safe_text import safe
 from .sales import STEP_STATES
 from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING, TERMINAL_STATES, parse_states
-from .store import Statement, Store, StoreError, open_store
+from .store import Store, StoreError, open_store
 from .telemetry import instrumentation_for
 from .transports import TransportConfigError, check_transport, is_broker
 
-app = typer.Typer(
+app: typer.Typer = typer.Typer(
     help="Research, analyse and draft outreach for B2B companies — durably, concurrently, traced.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -130,11 +132,21 @@ def run(
         str, typer.Option(help="auto (Claude when ANTHROPIC_API_KEY is set), offline, anthropic.")
     ] = "auto",
     model: Annotated[str | None, typer.Option(help="Claude model id (or SALESBUS_MODEL).")] = None,
-    llm_concurrency: Annotated[int, typer.Option(min=1, help="Model calls at once.")] = 16,
-    rpm: Annotated[float | None, typer.Option(help="Model requests per minute, at most.")] = None,
+    llm_concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Model calls at once, at most (default: learnt from the API)."),
+    ] = None,
+    rpm: Annotated[
+        float | None,
+        typer.Option(help="Model requests per minute, at most (default: the API's limit)."),
+    ] = None,
     max_attempts: Annotated[int, typer.Option(min=1, help="Attempts per step.")] = 4,
     retry_base: Annotated[float, typer.Option(help="First retry backoff, seconds.")] = 1.0,
     step_timeout: Annotated[float, typer.Option(help="Seconds per step attempt.")] = 120.0,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(help="USD: stop admitting companies before spending would pass this."),
+    ] = None,
     fetch_websites: Annotated[
         bool | None,
         typer.Option(
@@ -166,6 +178,7 @@ def run(
         step_timeout=step_timeout,
         fetch_websites=fetch_websites,
         allow_private_websites=allow_private_websites,
+        max_cost_usd=max_cost,
         simulation=Simulation(simulate_latency, simulate_failures, simulate_permanent_failures),
         transport=_guard(lambda: check_transport(transport)),
     )
@@ -308,6 +321,8 @@ async def _watch_signals(
 def _summary(prepared: PreparedBatch, progress: BatchProgress, stopped: bool, db: Path) -> None:
     batch = prepared.batch.id
     out.print(f"[bold]batch {batch}[/]: {state_line(progress)}")
+    if progress.held:
+        err.print(f"[yellow]stopped admitting[/]: {progress.held}")
     completed = progress.states.get(COMPLETED, 0)
     waiting = progress.states.get(AWAITING_APPROVAL, 0)
     failed = progress.states.get(FAILED, 0)
@@ -556,7 +571,7 @@ def retry(
                 return False
             record = await store.batch(batch_id)
             campaign = Campaign.model_validate_json(record.campaign_json)
-            await store.commit([await _reopen(store, t.id, t.step) for t in targets])
+            await store.commit([await reopen(store, t.id, t.step) for t in targets])
             settings = RunSettings(
                 llm=_choice(record.provider),
                 model=None if record.provider == "offline" else record.model,
@@ -581,14 +596,6 @@ def retry(
         raise typer.Exit(130)
 
 
-async def _reopen(store: Store, workflow_id: str, step: str | None) -> Statement:
-    """Back to pending at its failed step, with the attempts used so far set aside."""
-    used = max((a.attempt for a in await store.attempts(workflow_id) if a.step == step), default=0)
-    return store.set_state(
-        workflow_id, PENDING, step=step, retry_base=used, reason="retry requested"
-    )
-
-
 @app.command("export")
 def export_(
     batch: Annotated[
@@ -601,20 +608,38 @@ def export_(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="File (default stdout).")
     ] = None,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV starting with a UTF-8 BOM, for Windows Excel.")
+    ] = False,
     db: DbOption = Path("salesbus.db"),
 ) -> None:
     """Export workflows with their state and reason; `--status completed --format csv` for a CRM."""
     if fmt not in ("jsonl", "csv"):
         raise typer.BadParameter("choose jsonl or csv", param_hint="--format")
     states = _states(status_filter) if status_filter is not None else None
+    kind: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
 
     async def main() -> int:
         async with open_store(db) as store:
             record = await store.batch(batch)
             if output is None:
-                return await export_batch(store, record.id, sys.stdout, fmt=fmt, states=states)  # type: ignore[arg-type]
+                return await export_batch(
+                    store,
+                    record.id,
+                    sys.stdout,
+                    fmt=kind,
+                    states=states,
+                    excel=excel,
+                )
             with output.open("w", encoding="utf-8", newline="") as handle:
-                return await export_batch(store, record.id, handle, fmt=fmt, states=states)  # type: ignore[arg-type]
+                return await export_batch(
+                    store,
+                    record.id,
+                    handle,
+                    fmt=kind,
+                    states=states,
+                    excel=excel,
+                )
 
     count = _run(main)
     err.print(f"exported {count} workflow(s)" + (f" to {output}" if output else ""))
@@ -636,13 +661,15 @@ def prune(
     out.print(f"pruned {changed} row(s)")
 
 
-# Commands in modules of their own register on `app`: `inspect`; `worker`, `dead-letters`.
-from . import cli_inspect, cli_worker  # noqa: E402, F401
+# Commands in their own modules register on `app`; they import this module.
+from . import cli_inspect, cli_serve, cli_worker  # noqa: E402, F401
 
 
 def main() -> None:
     app()
 
+
+app.command(name="estimate")(estimate_command)
 
 if __name__ == "__main__":
     # The imported module's app, not this __main__ copy's: commands that other

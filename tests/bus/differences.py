@@ -19,3 +19,8 @@ NATS_BACKLOG = (
     " subscription waits there for the next process subscribing under its name"
 )
 NATS_CONSUMERS = "a subscription is a broker consumer: ten thousand of them is a load test"
+NATS_TIMING = (
+    "which deliveries are in a process's hands when the bus is cancelled depends on the"
+    " broker's timing; on NATS the rest stay on the server and are delivered again"
+    " (tests/nats: an event held by a process that stopped goes to another)"
+)

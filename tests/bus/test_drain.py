@@ -7,6 +7,7 @@ import pytest
 
 from salesbus.bus import BusClosedError, BusNotRunningError, EventBus
 
+from .differences import NATS_TIMING
 from .events import Dog, Tick
 
 pytestmark = pytest.mark.anyio
@@ -91,6 +92,7 @@ async def test_the_shutdown_deadline_applies_when_leaving_the_block() -> None:
     assert len(bus.last_drain.cancelled) == 1
 
 
+@pytest.mark.memory_only(NATS_TIMING)
 async def test_an_exception_in_the_block_cancels_the_workers_and_propagates() -> None:
     never = anyio.Event()
 
