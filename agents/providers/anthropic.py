@@ -44,6 +44,8 @@ from anthropic.types import Message as ApiMessage
 from anthropic.types import MessageParam, OutputConfigParam, TextBlock, TextBlockParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from salesbus.observability.secrets import register_secret, scrub_secrets
+
 from ..campaign import Campaign
 from ..errors import (
     AuthenticationError,
@@ -218,6 +220,7 @@ class AnthropicProvider:
             client = client.with_options(max_retries=0, timeout=timeout)
         self._client = client
         self._secret = client.api_key or client.auth_token
+        register_secret(self._secret)
 
     @property
     def generated_by(self) -> str:
@@ -685,7 +688,7 @@ def _scrub(text: str, secret: str | None = None) -> str:
     """``text`` fit for an exception or a log: no key, no email address, bounded length."""
     if secret:
         text = text.replace(secret, "[redacted]")
-    text = _EMAIL.sub("[email]", text)
+    text = _EMAIL.sub("[email]", scrub_secrets(text))
     return text if len(text) <= _MAX_SERVER_MESSAGE else text[:_MAX_SERVER_MESSAGE] + "…"
 
 
