@@ -30,6 +30,7 @@ from .batch import PreparedBatch, prepare_batch
 from .engine import BatchProgress, Orchestrator, WorkflowTracer
 from .retry import RetryPolicy
 from .sales import sales_pipeline
+from .settings_check import check_run_settings
 from .store import Store
 
 __all__ = ["RunSettings", "Simulation", "build_provider", "run_batch"]
@@ -65,6 +66,9 @@ class RunSettings:
     """``None``: fetch when a network model runs (Claude), not for the offline rules."""
     allow_private_websites: bool = False
     simulation: Simulation = field(default_factory=Simulation)
+
+    def __post_init__(self) -> None:
+        check_run_settings(self)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
