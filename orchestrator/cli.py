@@ -11,6 +11,7 @@ import hashlib
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 from importlib.metadata import version
 from pathlib import Path
@@ -37,6 +38,7 @@ from .progress import render_metrics, run_progress, state_line
 from .runner import Instrumentation, RunSettings, Simulation, run_batch
 from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING
 from .store import Statement, Store, open_store
+from .store_check import StoreCheckError, require_existing, watch_file
 from .telemetry import instrumentation_for
 
 app = typer.Typer(
@@ -209,7 +211,7 @@ async def _run_leads(
                     on_start=on_start,
                 )
 
-            stopped, prepared, progress = await _supervised(drive, signals)
+            stopped, prepared, progress = await _supervised(drive, signals, store.path)
     if stopped:
         ignore_interrupts()
     _summary(prepared, progress, stopped, db)
@@ -225,6 +227,7 @@ OnStart = Callable[[PreparedBatch, Orchestrator], Awaitable[None]]
 async def _supervised(
     drive: Callable[[OnStart], Awaitable[tuple[PreparedBatch, BatchProgress]]],
     signals: AsyncIterator[int],
+    store_path: str,
 ) -> tuple[bool, PreparedBatch, BatchProgress]:
     """Run ``drive`` with a progress bar; Ctrl-C stops admitting, a second one stops now.
 
@@ -232,6 +235,7 @@ async def _supervised(
     shutdown is one more signal received, not a ``KeyboardInterrupt`` tearing
     through the store's threads. Stopped before the batch started, it raises
     ``KeyboardInterrupt`` once everything is closed (exit 130, resume command).
+    A database file deleted or replaced meanwhile stops the run at once.
     """
     state: dict[str, Any] = {"stopped": False}
     work = anyio.CancelScope()
@@ -249,10 +253,16 @@ async def _supervised(
                         f"batch [bold]{prepared.batch.id}[/] {verb} ({prepared.batch.provider})"
                     )
                     tg.start_soon(run_progress, lambda: orchestrator.progress, err)
+                    tg.start_soon(watch_file, store_path, partial(_vanished, work, state))
 
                 state["result"] = await drive(started)
                 tg.cancel_scope.cancel()
         watching.cancel_scope.cancel()
+    if state.get("vanished"):
+        raise StoreCheckError(
+            f"{store_path} was deleted or replaced during the run: what it recorded is lost;"
+            " run the same command again to redo it"
+        )
     if "result" in state:
         prepared, progress = state["result"]
     elif "orchestrator" in state:  # stopped at once: drive was cancelled
@@ -260,6 +270,11 @@ async def _supervised(
     else:
         raise KeyboardInterrupt
     return bool(state["stopped"]), prepared, progress
+
+
+def _vanished(work: anyio.CancelScope, state: dict[str, Any]) -> None:
+    state["vanished"] = True
+    work.cancel()
 
 
 async def _watch_signals(
@@ -316,7 +331,7 @@ def status(
     """Counts by state for a batch, and the workflows waiting for a person."""
 
     async def main() -> None:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await store.batch(batch)
             counts = await store.state_counts(record.id)
             table = Table(
@@ -349,7 +364,7 @@ def show(
     """A workflow's steps, attempts, timings, errors and outputs."""
 
     async def main() -> None:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await store.workflow(workflow)
             out.print(
                 f"[bold]{record.id}[/] {record.company.name} — {record.state}"
@@ -413,7 +428,7 @@ def metrics(
     """Counts by status, success rate, p50/p95 per step, failure points, tokens and cost."""
 
     async def main() -> None:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await store.batch(batch)
             render_metrics(await batch_metrics(store, record.id), out)
 
@@ -478,7 +493,7 @@ def _read_text(path: Path) -> str:
 
 def _decide(action: Callable[[Store], Awaitable[Any]], db: Path) -> None:
     async def main() -> None:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await action(store)
             out.print(f"{record.id} {record.company.name}: {record.state} ({record.reason})")
 
@@ -511,7 +526,7 @@ def retry(
         return stopped
 
     async def _retry(signals: AsyncIterator[int]) -> bool:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             if workflow is not None:
                 targets = [await store.workflow(workflow)]
                 batch_id = targets[0].batch_id
@@ -543,7 +558,7 @@ def retry(
                     store, [], campaign, settings, batch_id=batch_id, only=only, on_start=on_start
                 )
 
-            stopped, prepared, progress = await _supervised(drive, signals)
+            stopped, prepared, progress = await _supervised(drive, signals, store.path)
             _summary(prepared, progress, stopped, db)
             return stopped
 
@@ -581,7 +596,7 @@ def export_(
         _guard(partial(_fail, f"cannot write {output}: no folder {output.parent}"))
 
     async def main() -> int:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await store.batch(batch)
             if output is None:
                 return await export_batch(store, record.id, sys.stdout, fmt=fmt, states=states)  # type: ignore[arg-type]
@@ -600,12 +615,18 @@ def prune(
     """Drop a finished batch's large payloads (inputs, event bodies, intermediate outputs)."""
 
     async def main() -> int:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await store.batch(batch)
             return await store.prune(record.id, keep_steps=["personalization"])
 
     changed = _run(main)
     out.print(f"pruned {changed} row(s)")
+
+
+def _existing(db: Path) -> AbstractAsyncContextManager[Store]:
+    """The store at ``db`` for a command that reads it: never a new, empty one."""
+    require_existing(db)
+    return open_store(db)
 
 
 def _fail(message: str) -> None:

@@ -29,6 +29,7 @@ from salesbus.agents.providers.factory import ProviderConfigError
 from .approval import ApprovalError
 from .settings_check import SettingsError
 from .store import StoreError
+from .store_check import StoreCheckError
 
 __all__ = ["OPTION_NAMES", "CliError", "debug_mode", "guarded", "ignore_interrupts"]
 
@@ -42,6 +43,7 @@ class CliError(Exception):
 USER_ERRORS: tuple[type[Exception], ...] = (
     CliError,
     StoreError,
+    StoreCheckError,
     CampaignError,
     LeadFileError,
     ProviderConfigError,
