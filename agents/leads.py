@@ -171,7 +171,15 @@ def _csv_rows(text: str, delimiter: str | None) -> Iterator[tuple[int, dict[str,
     if not any(_FIELD_BY_ALIAS.get(k) == "name" for k in keys):
         raise LeadFileError(f"no company name column among {headers}; name one 'name' or 'company'")
     start = reader.line_num + 1
-    for values in reader:
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell past the csv module's field limit, say
+            line, start = start, reader.line_num + 1
+            yield line, RowError(line, f"unreadable row: {exc}")
+            continue
         line, start = start, reader.line_num + 1
         if len(values) > len(keys) and any(v.strip() for v in values[len(keys) :]):
             yield line, RowError(line, f"{len(values)} cells but {len(keys)} columns")
@@ -185,13 +193,17 @@ def _jsonl_rows(text: str) -> Iterator[tuple[int, dict[str, str] | RowError]]:
             continue
         try:
             record = json.loads(raw)
+            flat = _flatten(record) if isinstance(record, dict) else None
         except json.JSONDecodeError as exc:
             yield line, RowError(line, f"not valid JSON: {exc.msg}")
             continue
-        if not isinstance(record, dict):
+        except RecursionError:
+            yield line, RowError(line, "JSON nested too deeply")
+            continue
+        if flat is None:
             yield line, RowError(line, "each line must be a JSON object")
             continue
-        yield line, _flatten(record)
+        yield line, flat
 
 
 def _flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, str]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -184,3 +187,39 @@ def test_any_run_options_end_in_exit_0_or_2_without_a_traceback(
     assert result.exit_code in (0, 2), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert "Traceback" not in result.output
+
+
+LEAD_CELLS = st.one_of(
+    st.text(max_size=20),
+    st.text(alphabet=st.characters(max_codepoint=0x9F), max_size=12),
+    st.sampled_from(["=1+1", "-Dana", "\x1b]8;;http://evil.example\x07x", "\x00", "10k"]),
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(st.tuples(LEAD_CELLS, LEAD_CELLS, LEAD_CELLS), min_size=1, max_size=4),
+    raw=st.binary(max_size=40),
+)
+def test_any_lead_rows_run_and_export_without_a_traceback_or_control_characters(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, str, str]], raw: bytes
+) -> None:
+    tmp = tmp_path_factory.mktemp("leads")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["name", "employees", "description"])
+    writer.writerows(rows)
+    campaign, leads = write_inputs(tmp, leads=buffer.getvalue())
+    with leads.open("ab") as handle:
+        handle.write(raw)  # and whatever bytes follow
+    db = tmp / "s.db"
+    result = run_fast(leads, campaign, db)
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        return
+    exported = salesbus("export", "--db", db, "--format", "csv")
+    assert exported.exit_code == 0, exported.output
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", exported.stdout)
