@@ -175,6 +175,9 @@ class WebsiteFetcher:
             raise WebsiteError(url, self._describe(exc)) from exc
         except (BodyError, PageTooComplex) as exc:
             raise WebsiteError(url, str(exc)) from exc
+        except anyio.BrokenWorkerProcess as exc:
+            # Killed from outside (the OOM killer, say): the page is not read, the run goes on.
+            raise WebsiteError(url, "the page parser process died") from exc
 
     async def _follow(self, url: str) -> WebPage:
         """Follow redirects by hand, so that every hop's addresses are checked."""

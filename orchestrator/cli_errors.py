@@ -25,6 +25,7 @@ from rich.markup import escape
 
 from salesbus.agents.errors import CampaignError, LeadFileError
 from salesbus.agents.providers.factory import ProviderConfigError
+from salesbus.observability.logs import redact
 
 from .approval import ApprovalError
 from .settings_check import SettingsError
@@ -77,16 +78,16 @@ def guarded(action: Callable[[], T], err: Console) -> T:
     except Exception as exc:  # every failure ends as one line, unless --debug
         leaf = _leaf(exc)
         if isinstance(leaf, USER_ERRORS):
-            err.print(f"[red]error:[/] {escape(_user_message(leaf))}")
+            err.print(f"[red]error:[/] {_shown(_user_message(leaf))}")
             raise typer.Exit(2) from None
         if isinstance(leaf, ApprovalError):
-            err.print(f"[red]error:[/] {escape(str(leaf))}")
+            err.print(f"[red]error:[/] {_shown(str(leaf))}")
             raise typer.Exit(1) from None
         if _debug["on"]:
             raise
         detail = f": {leaf}" if str(leaf) else ""
         err.print(
-            f"[red]error:[/] {escape(type(leaf).__name__ + detail)}"
+            f"[red]error:[/] {_shown(type(leaf).__name__ + detail)}"
             " (run with --debug for the traceback)"
         )
         raise typer.Exit(1) from None
@@ -107,6 +108,12 @@ def _interrupted(err: Console) -> NoReturn:
     else:
         err.print("[yellow]Interrupted.[/]")
     raise typer.Exit(130)
+
+
+def _shown(message: str) -> str:
+    """A message for the terminal: no secrets, no escape sequences, no Rich markup,
+    one line (messages quote file names, cells and servers)."""
+    return escape(" ".join(redact(message).splitlines()))
 
 
 def _leaf(exc: BaseException) -> BaseException:

@@ -8,11 +8,14 @@ allocated. The bounds are the ones the issue set: lag under 100 ms, under
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 import pytest
@@ -193,3 +196,31 @@ async def test_research_turns_a_hostile_page_into_a_warning_on_the_profile(
     assert result.profile.warnings == [
         "website not read: compressed page inflates past 2,000,000 bytes, skipped"
     ]
+
+
+def worker_processes() -> list[int]:
+    """This process's children: the page parser workers (nothing else runs meanwhile)."""
+    children: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        children += [int(pid) for pid in (task / "children").read_text().split()]
+    return children
+
+
+async def test_a_parser_process_killed_from_outside_is_a_warning(hostile: HostileWebsite) -> None:
+    settings = SETTINGS.model_copy(update={"deadline": 30.0, "max_depth": 10**9, "max_tags": 10**9})
+    async with WebsiteFetcher(settings) as fetcher:
+        await fetcher.fetch(hostile.url("/latin1-meta"))  # a worker is running now
+        assert worker_processes()
+
+        async def kill_the_parser() -> None:
+            await anyio.sleep(0.5)
+            for pid in worker_processes():
+                os.kill(pid, signal.SIGKILL)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(kill_the_parser)
+            with pytest.raises(WebsiteError) as caught:
+                await fetcher.fetch(hostile.url("/nested"))
+        assert caught.value.reason == "the page parser process died"
+        page = await fetcher.fetch(hostile.url("/latin1-meta"))  # a new worker takes over
+    assert page.text == "Café Müller"
