@@ -300,6 +300,8 @@ class WebsiteFetcher:
             return f"timed out after {self.settings.read_timeout:g}s"
         if isinstance(exc, httpx.ConnectError):
             return f"could not connect: {exc}" if str(exc) else "could not connect"
+        if isinstance(exc, httpx.RemoteProtocolError) and "buffer too long" in str(exc):
+            return "response headers too large (over 100 KB)"
         return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
