@@ -32,11 +32,11 @@ _SCHEMES = frozenset({"http", "https"})
 _BOILERPLATE_TAGS = ["script", "style", "noscript", "template", "nav", "footer", "svg", "iframe"]
 """Elements whose text is code, styling or site chrome rather than what the company says."""
 
-_TAG = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9-]{0,30})[^>]*?(/?)>")
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]{0,30})[^<>]*?(/?)>")
 _NOT_NESTING = frozenset(
-    b"""area base br col embed hr img input link meta param source track wbr
+    """area base br col embed hr img input link meta param source track wbr
     p li dt dd option optgroup tr td th thead tbody tfoot rb rt rp colgroup caption
-    html head body""".split()
+    html head body""".split()  # noqa: SIM905 - a list of words reads best as words
 )
 """Void elements, and elements whose end tag is optional: ``<p><p>`` are siblings."""
 
@@ -76,18 +76,20 @@ def read_page(body: bytes, charset: str | None, base_url: str, limits: TextLimit
 
     :raises PageTooComplex: nested too deep, or too many tags.
     """
-    check_complexity(body, limits)
+    html = decode_text(body, charset)
+    check_complexity(html, limits)
     return extract_page(
-        decode_text(body, charset),
+        html,
         base_url,
         max_text_chars=limits.max_text_chars,
         max_links=limits.max_links,
     )
 
 
-def check_complexity(body: bytes, limits: TextLimits) -> None:
+def check_complexity(html: str, limits: TextLimits) -> None:
     """Refuse a page nested deeper than ``limits.max_depth`` or with more tags than
-    ``limits.max_tags``, in one linear pass over the raw bytes.
+    ``limits.max_tags``, in one linear pass over the decoded text (the bytes could
+    be UTF-16, where no tag looks like one).
 
     The depth is an estimate from the tags as written (opens minus closes,
     leaving out void elements and those whose end tag may be omitted), which is
@@ -97,7 +99,7 @@ def check_complexity(body: bytes, limits: TextLimits) -> None:
     :raises PageTooComplex: with the limit that was passed.
     """
     depth = tags = 0
-    for match in _TAG.finditer(body):
+    for match in _TAG.finditer(html):
         tags += 1
         if tags > limits.max_tags:
             raise PageTooComplex(f"page too complex (more than {limits.max_tags} tags), skipped")
