@@ -123,6 +123,15 @@ async def test_a_hostile_page_is_a_warning_without_stalling_the_loop_or_using_me
     assert_harmless(watch)
 
 
+async def test_tag_soup_is_read_as_what_it_is_within_the_deadline(
+    hostile: HostileWebsite,
+) -> None:
+    result, watch = await fetch_watched(hostile.url("/tag-soup"))
+    assert isinstance(result, WebPage)
+    assert result.text.startswith("soup")
+    assert_harmless(watch)
+
+
 async def test_a_slow_drip_ends_at_the_deadline(hostile: HostileWebsite) -> None:
     settings = SETTINGS.model_copy(update={"deadline": 1.5})
     result, watch = await fetch_watched(hostile.url("/drip"), settings)

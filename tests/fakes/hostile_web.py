@@ -5,6 +5,7 @@ Served by :class:`tests.fakes.web.FakeWebsite` on 127.0.0.1. The pages:
 - ``/nested``: 100,000 nested ``<div>``s (quadratic for the HTML parser);
 - ``/wide``: more tags than any real page, flat;
 - ``/nested-utf16``: the nested divs in UTF-16, where no tag looks like one byte-wise;
+- ``/tag-soup``: 300,000 tags that never close (``<a <a <a …``): quadratic for a naive scan;
 - ``/gzip-bomb``: ``Content-Encoding: gzip, gzip`` inflating to 200 MB from a few KB;
 - ``/deflate-bomb``: the same with one deflate layer;
 - ``/brotli-bomb``: brotli inflating to 200 MB from a few hundred bytes;
@@ -70,6 +71,7 @@ class HostileWebsite(FakeWebsite):
             {
                 "/nested": Page(body=b"<html><body>" + b"<div>" * 100_000 + b"deep"),
                 "/wide": Page(body=b"<html><body>" + b"<b>x</b>" * 100_000),
+                "/tag-soup": Page(body=b"<html><body><div>soup" + b"<a " * 300_000),
                 "/nested-utf16": Page(
                     body=b"\xff\xfe" + ("<div>" * 100_000).encode("utf-16-le"),
                     content_type="text/html",
