@@ -11,6 +11,8 @@ deadline in case anything still runs long.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from dataclasses import dataclass
 
@@ -26,6 +28,7 @@ __all__ = [
     "check_complexity",
     "extract_page",
     "read_page",
+    "read_page_in_worker",
 ]
 
 _SCHEMES = frozenset({"http", "https"})
@@ -72,8 +75,6 @@ class PageContent:
 def read_page(body: bytes, charset: str | None, base_url: str, limits: TextLimits) -> PageContent:
     """The page in ``body`` (decoded as :func:`decode_text` says), within ``limits``.
 
-    This is the function the worker process runs.
-
     :raises PageTooComplex: nested too deep, or too many tags.
     """
     html = decode_text(body, charset)
@@ -84,6 +85,24 @@ def read_page(body: bytes, charset: str | None, base_url: str, limits: TextLimit
         max_text_chars=limits.max_text_chars,
         max_links=limits.max_links,
     )
+
+
+_NICENESS = 10
+_lowered = {"done": False}
+
+
+def read_page_in_worker(
+    body: bytes, charset: str | None, base_url: str, limits: TextLimits
+) -> PageContent:
+    """:func:`read_page` as the worker process runs it: the first call lowers the
+    worker's priority (``nice`` 10), so parsing never takes a CPU from the process
+    running the event loop."""
+    if not _lowered["done"]:
+        _lowered["done"] = True
+        # No nice() on this platform, or not allowed: parse at normal priority.
+        with contextlib.suppress(AttributeError, OSError):
+            os.nice(_NICENESS)
+    return read_page(body, charset, base_url, limits)
 
 
 def check_complexity(html: str, limits: TextLimits) -> None:

@@ -29,7 +29,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork
 
 from .errors import WebsiteError
-from .page_text import PageContent, PageTooComplex, TextLimits, extract_page, read_page
+from .page_text import PageContent, PageTooComplex, TextLimits, extract_page, read_page_in_worker
 from .web_decode import ACCEPT_ENCODING, BodyError, read_body
 
 __all__ = [
@@ -281,7 +281,7 @@ class WebsiteFetcher:
         if self._parsers is None:
             self._parsers = anyio.CapacityLimiter(self.settings.parsers)
         return await anyio.to_process.run_sync(
-            read_page,
+            read_page_in_worker,
             body,
             charset,
             base_url,

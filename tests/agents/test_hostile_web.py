@@ -234,3 +234,14 @@ async def test_a_parser_process_killed_from_outside_is_a_warning(hostile: Hostil
         assert caught.value.reason == "the page parser process died"
         page = await fetcher.fetch(hostile.url("/latin1-meta"))  # a new worker takes over
     assert page.text == "Café Müller"
+
+
+async def test_parser_workers_run_at_a_lower_priority_than_the_event_loop(
+    hostile: HostileWebsite,
+) -> None:
+    async with WebsiteFetcher(SETTINGS) as fetcher:
+        await fetcher.fetch(hostile.url("/latin1-meta"))
+        ours = os.getpriority(os.PRIO_PROCESS, 0)
+        workers = [os.getpriority(os.PRIO_PROCESS, pid) for pid in worker_processes()]
+    assert workers
+    assert all(niceness == min(ours + 10, 19) for niceness in workers)
