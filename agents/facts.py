@@ -47,9 +47,11 @@ def facts_from_company(company: Company, book: FactBook | None = None) -> FactBo
         book.add("location", f"{company.name} is based in {company.country}.", INPUT)
     if company.domain or company.website:
         book.add("website", f"Website: {company.website or company.domain}.", INPUT)
-    if company.description:
+    # A cell of only whitespace ("\r" from a spreadsheet) is no fact: an empty one
+    # failed every later step that reads facts.
+    if company.description and company.description.strip():
         book.add("description", company.description.strip(), INPUT)
-    if company.notes:
+    if company.notes and company.notes.strip():
         book.add("notes", company.notes.strip(), INPUT)
     if company.contact:
         contact = company.contact

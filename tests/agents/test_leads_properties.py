@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from salesbus.agents.errors import LeadFileError
+from salesbus.agents.facts import facts_from_company
 from salesbus.agents.leads import LeadFile, read_leads_text
+from salesbus.agents.models import Company
 
 HEADERS = ["name", "domain", "website", "employees", "country", "email", "description", "notes"]
 CELLS = st.one_of(
@@ -94,3 +96,9 @@ def test_a_cell_larger_than_the_csv_field_limit_is_a_lead_file_error_or_a_warnin
 
 def test_json_nested_past_the_recursion_limit_is_a_row_warning() -> None:
     read('{"name": "Acme", "notes": ' + "[" * 100_000 + "]" * 100_000 + "}\n", "jsonl")
+
+
+def test_whitespace_only_cells_become_no_facts() -> None:
+    company = Company(name="Acme", description=" \t", notes="\r")
+    texts = [fact.text for fact in facts_from_company(company).facts]
+    assert texts == ["The company is called Acme."]
