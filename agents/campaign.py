@@ -14,9 +14,10 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import CampaignError
+from .errors import CampaignError, LeadFileError
+from .leads.columns import Target, explicit_targets
 from .models import Channel, Company, Tier, domain_of
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "DoNotContact",
     "Icp",
     "IcpWeights",
+    "LeadColumns",
     "MessageLimits",
     "Seller",
     "TierThresholds",
@@ -162,6 +164,25 @@ class DoNotContact(_Section):
         return None
 
 
+class LeadColumns(_Section):
+    """``[leads] columns = {"Company Name" = "name", "HQ" = "location"}``: how this
+    campaign's lead files map headers to fields, as ``--map`` does (which wins)."""
+
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
+        try:
+            explicit_targets(columns)
+        except LeadFileError as exc:
+            raise ValueError(str(exc)) from None
+        return columns
+
+    def targets(self) -> dict[str, Target]:
+        return explicit_targets(self.columns)
+
+
 class Campaign(_Section):
     name: str = "campaign"
     seller: Seller
@@ -169,6 +190,7 @@ class Campaign(_Section):
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     limits: MessageLimits = Field(default_factory=MessageLimits)
     do_not_contact: DoNotContact = Field(default_factory=DoNotContact)
+    leads: LeadColumns = Field(default_factory=LeadColumns)
 
 
 def load_campaign(path: str | Path) -> Campaign:

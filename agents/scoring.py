@@ -24,7 +24,8 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from .campaign import Icp
-from .knowledge import industry_for, matching_region, mentions, technology_named
+from .knowledge import industry_for, mentions, technology_named
+from .locations import matching_region
 from .models import ScoreReason, Tier
 
 __all__ = ["Attribute", "CompanyAttributes", "Headcount", "IcpScore", "score_icp"]

@@ -21,13 +21,13 @@ from typing import NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from salesbus.agents.errors import CampaignError, LeadFileError
 from salesbus.agents.providers.factory import ProviderConfigError
 from salesbus.observability.logs import redact
 
 from .approval import ApprovalError
+from .safe_text import safe
 from .settings_check import SettingsError
 from .store import StoreError
 from .store_check import StoreCheckError
@@ -104,7 +104,7 @@ def _interrupted(err: Console) -> NoReturn:
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command in ("run", "retry"):
         resume = " ".join(["salesbus", *sys.argv[1:]])
-        err.print(f"[yellow]Stopped.[/] Resume with: {escape(resume)}")
+        err.print(f"[yellow]Stopped.[/] Resume with: {safe(resume)}")
     else:
         err.print("[yellow]Interrupted.[/]")
     raise typer.Exit(130)
@@ -113,7 +113,7 @@ def _interrupted(err: Console) -> NoReturn:
 def _shown(message: str) -> str:
     """A message for the terminal: no secrets, no escape sequences, no Rich markup,
     one line (messages quote file names, cells and servers)."""
-    return escape(" ".join(redact(message).splitlines()))
+    return safe(redact(message))
 
 
 def _leaf(exc: BaseException) -> BaseException:

@@ -13,7 +13,10 @@ from salesbus.bus import Event
 
 from .pipeline import PipelineSpec, Step
 
-__all__ = ["approval_reason", "sales_pipeline"]
+__all__ = ["STEP_STATES", "approval_reason", "sales_pipeline"]
+
+STEP_STATES = ("researching", "analyzing", "personalizing")
+"""The workflow state while each step of :func:`sales_pipeline` runs, in order."""
 
 
 def sales_pipeline(
@@ -26,9 +29,9 @@ def sales_pipeline(
     """The declaration the CLI and :class:`Pipeline` run."""
     return PipelineSpec.of(
         [
-            Step(ResearchAgent(provider, campaign, fetcher), "researching", step_timeout),
-            Step(AnalysisAgent(provider, campaign), "analyzing", step_timeout),
-            Step(PersonalizationAgent(provider, campaign), "personalizing", step_timeout),
+            Step(ResearchAgent(provider, campaign, fetcher), STEP_STATES[0], step_timeout),
+            Step(AnalysisAgent(provider, campaign), STEP_STATES[1], step_timeout),
+            Step(PersonalizationAgent(provider, campaign), STEP_STATES[2], step_timeout),
         ],
         start=submit,
         needs_approval=lambda event: approval_reason(event, campaign.approval),

@@ -27,10 +27,10 @@ from salesbus.agents.knowledge import (
     SIZE_PAIN_POINTS,
     choose_primary_contact,
     industry_for,
-    matching_region,
     mentions_any,
     render,
 )
+from salesbus.agents.locations import matching_region
 from salesbus.agents.models import (
     Analysis,
     Channel,
