@@ -42,8 +42,13 @@ logger = logging.getLogger("salesbus.orchestrator")
 class WorkflowTracer(Protocol):
     """Gives each workflow one trace, continued (same trace id) after a restart."""
 
-    def begin(self, workflow: WorkflowRecord) -> tuple[str, str, dict[str, str]] | None:
-        """(trace id, root span id, W3C carrier for the first event), or ``None`` when off."""
+    def begin(
+        self, workflow: WorkflowRecord
+    ) -> tuple[tuple[str, str] | None, dict[str, str]] | None:
+        """((trace id, root span id) to store, W3C carrier for the first event), or ``None``.
+
+        The ids are ``None`` for a trace that is not sampled: nothing to store.
+        """
         ...
 
 
@@ -200,8 +205,9 @@ class Orchestrator:
         if self.tracer is not None:
             traced = self.tracer.begin(record)
             if traced is not None:
-                trace_id, span_id, carrier = traced
-                statements.append(self.store.set_trace(record.id, trace_id, span_id))
+                root, carrier = traced
+                if root is not None:
+                    statements.append(self.store.set_trace(record.id, *root))
                 first = first.model_copy(update={"trace_context": carrier})
         if attempt > 1:
             first = first.model_copy(update={"attempt": attempt, "event_id": new_event_id()})
@@ -282,7 +288,7 @@ class Orchestrator:
                 correlation_id=workflow_id, causation_id=cause, batch_id=batch_id, outcome=COMPLETED
             )
         )
-        await self.bus.publish(done)
+        await self.bus.publish(done.model_copy(update={"trace_context": event.trace_context}))
 
     async def _commit_success(self, live: _Live, statements: list[Statement]) -> bool:
         inserted, *_ = await self.store.commit(statements)
@@ -321,6 +327,7 @@ class Orchestrator:
                 batch_id=live.record.batch_id,
                 outcome=outcome,
                 reason=event.reason,
+                trace_context=event.trace_context,
             )
         )
 
@@ -380,6 +387,7 @@ class Orchestrator:
                 batch_id=live.record.batch_id,
                 step=step.name,
                 reason=reason,
+                trace_context=live.input.trace_context,
             )
         )
 
