@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from .locations import country_name
 from .models import Company, CompanySize, Fact, FactSource
+from .untrusted import sanitise_quote
+
+FREE_TEXT_MAX = 600
+"""A description or a note as a fact: links and markup removed, at most this long,
+since facts reach templates and prompts."""
 
 __all__ = ["FactBook", "facts_from_company"]
 
@@ -54,10 +59,11 @@ def facts_from_company(company: Company, book: FactBook | None = None) -> FactBo
         book.add("location", f"{company.name} is based in {where}.", INPUT)
     if company.domain or company.website:
         book.add("website", f"Website: {company.website or company.domain}.", INPUT)
-    if company.description and company.description.strip():
-        book.add("description", company.description.strip(), INPUT)
-    if company.notes and company.notes.strip():  # a blank cell is no fact
-        book.add("notes", company.notes.strip(), INPUT)
+    # a blank cell, or one that is only links or markup, is no fact
+    if company.description and (description := sanitise_quote(company.description, FREE_TEXT_MAX)):
+        book.add("description", description, INPUT)
+    if company.notes and (notes := sanitise_quote(company.notes, FREE_TEXT_MAX)):
+        book.add("notes", notes, INPUT)
     if company.contact:
         contact = company.contact
         role = f", {contact.title}" if contact.title else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from salesbus.agents.analysis import AnalysisAgent
 from salesbus.agents.campaign import ApprovalPolicy, Campaign
 from salesbus.agents.events import CompanySubmitted, OutreachDrafted
-from salesbus.agents.models import Company, QualityDecision
+from salesbus.agents.models import Company, QualityDecision, Tier
 from salesbus.agents.personalization import PersonalizationAgent
 from salesbus.agents.providers.base import Provider
 from salesbus.agents.research import PageFetcher, ResearchAgent
@@ -52,6 +52,8 @@ def approval_reason(event: Event, policy: ApprovalPolicy) -> str | None:
     if policy.on_quality_failure and decision is not QualityDecision.PASS:
         failed = ", ".join(check.rule for check in event.outreach.quality.failed)
         return f"quality checks ended in {decision.value}: {failed}"
+    if event.analysis.tier is Tier.D:
+        return None  # a single nurture note, not a sequence: nothing to approve
     if policy.mode == "below_score" and event.analysis.icp_score < policy.below_score:
         return f"ICP score {event.analysis.icp_score} is below {policy.below_score}"
     return None

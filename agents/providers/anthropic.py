@@ -77,6 +77,7 @@ from ..models import (
     SequenceStep,
     TalkingPoint,
 )
+from ..untrusted import PROMPT_PAGE_MAX, sanitise_quote
 from ..usage import Usage, record_usage
 from ..website import WebPage
 from .base import Draft
@@ -606,7 +607,11 @@ def _profile_json(profile: CompanyProfile) -> str:
 def _website_block(page: WebPage | None) -> str:
     if page is None:
         return "No website content is available for this company."
-    parts = [f"Title: {page.title}" if page.title else "", page.description or "", page.text]
+    parts = [
+        f"Title: {sanitise_quote(page.title)}" if page.title else "",
+        sanitise_quote(page.description or ""),
+        sanitise_quote(page.text, PROMPT_PAGE_MAX),
+    ]
     body = "\n\n".join(part for part in parts if part)
     return _data("website_content", body, url=page.final_url)
 
