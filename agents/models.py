@@ -263,6 +263,8 @@ class Analysis(_Model):
     recommended_approach: str
     recommended_channel: Channel
     confidence: float = Field(ge=0, le=1)
+    fit: str | None = None
+    """A model's judgement of the fit in words, beside the rules' score (``None`` offline)."""
     generated_by: str
 
 

@@ -32,6 +32,7 @@ from salesbus.observability import Telemetry, configure_logging, configure_telem
 
 from . import approval
 from .batch import PreparedBatch
+from .cli_claude import estimate as estimate_command
 from .cli_errors import CliError as CliError  # re-exported: cli_inspect raises it
 from .cli_errors import debug_mode, guarded, ignore_interrupts
 from .engine import BatchProgress, Orchestrator
@@ -39,15 +40,16 @@ from .export import export_batch
 from .lead_summary import print_lead_summary
 from .metrics import batch_metrics
 from .progress import render_metrics, run_progress, state_line
+from .retrying import reopen
 from .runner import Instrumentation, RunSettings, Simulation, run_batch
 from .safe_text import safe
 from .sales import STEP_STATES
 from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING, TERMINAL_STATES, parse_states
-from .store import Statement, Store, open_store
+from .store import Store, open_store
 from .store_check import StoreCheckError, require_existing, watch_file
 from .telemetry import instrumentation_for
 
-app = typer.Typer(
+app: typer.Typer = typer.Typer(
     help="Research, analyse and draft outreach for B2B companies — durably, concurrently, traced.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -111,11 +113,21 @@ def run(
         str, typer.Option(help="auto (Claude when ANTHROPIC_API_KEY is set), offline, anthropic.")
     ] = "auto",
     model: Annotated[str | None, typer.Option(help="Claude model id (or SALESBUS_MODEL).")] = None,
-    llm_concurrency: Annotated[int, typer.Option(min=1, help="Model calls at once.")] = 16,
-    rpm: Annotated[float | None, typer.Option(help="Model requests per minute, at most.")] = None,
+    llm_concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Model calls at once, at most (default: learnt from the API)."),
+    ] = None,
+    rpm: Annotated[
+        float | None,
+        typer.Option(help="Model requests per minute, at most (default: the API's limit)."),
+    ] = None,
     max_attempts: Annotated[int, typer.Option(min=1, help="Attempts per step.")] = 4,
     retry_base: Annotated[float, typer.Option(help="First retry backoff, seconds.")] = 1.0,
     step_timeout: Annotated[float, typer.Option(help="Seconds per step attempt.")] = 120.0,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(help="USD: stop admitting companies before spending would pass this."),
+    ] = None,
     fetch_websites: Annotated[
         bool | None,
         typer.Option(
@@ -147,6 +159,7 @@ def run(
             step_timeout=step_timeout,
             fetch_websites=fetch_websites,
             allow_private_websites=allow_private_websites,
+            max_cost_usd=max_cost,
             simulation=Simulation(simulate_latency, simulate_failures, simulate_permanent_failures),
         )
     )
@@ -324,6 +337,8 @@ async def _watch_signals(
 def _summary(prepared: PreparedBatch, progress: BatchProgress, stopped: bool, db: Path) -> None:
     batch = prepared.batch.id
     out.print(f"[bold]batch {batch}[/]: {state_line(progress)}")
+    if progress.held:
+        err.print(f"[yellow]stopped admitting[/]: {progress.held}")
     completed = progress.states.get(COMPLETED, 0)
     waiting = progress.states.get(AWAITING_APPROVAL, 0)
     failed = progress.states.get(FAILED, 0)
@@ -582,7 +597,7 @@ def retry(
                 return False
             record = await store.batch(batch_id)
             campaign = Campaign.model_validate_json(record.campaign_json)
-            await store.commit([await _reopen(store, t.id, t.step) for t in targets])
+            await store.commit([await reopen(store, t.id, t.step) for t in targets])
             settings = RunSettings(
                 llm=_choice(record.provider),
                 model=None if record.provider == "offline" else record.model,
@@ -607,14 +622,6 @@ def retry(
         raise typer.Exit(130)
 
 
-async def _reopen(store: Store, workflow_id: str, step: str | None) -> Statement:
-    """Back to pending at its failed step, with the attempts used so far set aside."""
-    used = max((a.attempt for a in await store.attempts(workflow_id) if a.step == step), default=0)
-    return store.set_state(
-        workflow_id, PENDING, step=step, retry_base=used, reason="retry requested"
-    )
-
-
 @app.command("export")
 def export_(
     batch: Annotated[
@@ -627,12 +634,16 @@ def export_(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="File (default stdout).")
     ] = None,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV starting with a UTF-8 BOM, for Windows Excel.")
+    ] = False,
     db: DbOption = Path("salesbus.db"),
 ) -> None:
     """Export workflows with their state and reason; `--status completed --format csv` for a CRM."""
     if fmt not in ("jsonl", "csv"):
         raise typer.BadParameter("choose jsonl or csv", param_hint="--format")
     states = _states(status_filter) if status_filter is not None else None
+    kind: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
     if output is not None and not output.parent.is_dir():
         _guard(partial(_fail, f"cannot write {output}: no folder {output.parent}"))
 
@@ -640,9 +651,23 @@ def export_(
         async with _existing(db) as store:
             record = await store.batch(batch)
             if output is None:
-                return await export_batch(store, record.id, sys.stdout, fmt=fmt, states=states)  # type: ignore[arg-type]
+                return await export_batch(
+                    store,
+                    record.id,
+                    sys.stdout,
+                    fmt=kind,
+                    states=states,
+                    excel=excel,
+                )
             with output.open("w", encoding="utf-8", newline="") as handle:
-                return await export_batch(store, record.id, handle, fmt=fmt, states=states)  # type: ignore[arg-type]
+                return await export_batch(
+                    store,
+                    record.id,
+                    handle,
+                    fmt=kind,
+                    states=states,
+                    excel=excel,
+                )
 
     count = _run(main)
     err.print(f"exported {count} workflow(s)" + (f" to {output}" if output else ""))
@@ -674,12 +699,15 @@ def _fail(message: str) -> None:
     raise CliError(message)
 
 
-from . import cli_inspect  # noqa: E402, F401  (registers `inspect` on `app`)
+# Commands in their own modules register on `app`; they import this module.
+from . import cli_inspect, cli_serve  # noqa: E402, F401
 
 
 def main() -> None:
     app()
 
+
+app.command(name="estimate")(estimate_command)
 
 if __name__ == "__main__":
     main()

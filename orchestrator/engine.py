@@ -11,7 +11,7 @@ step's input. So a crash at any moment leaves every step either committed
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -34,7 +34,7 @@ from .states import (
 )
 from .store import Statement, Store, WorkflowRecord
 
-__all__ = ["BatchProgress", "Orchestrator", "WorkflowTracer"]
+__all__ = ["Admission", "BatchProgress", "Orchestrator", "WorkflowTracer"]
 
 logger = logging.getLogger("salesbus.orchestrator")
 
@@ -52,6 +52,19 @@ class WorkflowTracer(Protocol):
         ...
 
 
+class Admission(Protocol):
+    """Slots for workflows in flight shared by several orchestrators (the HTTP service's).
+
+    ``acquire`` waits for a slot for one workflow of ``batch_id`` and returns
+    ``False`` when that batch may admit nothing more (it was cancelled);
+    ``release`` gives the slot back when the workflow settles.
+    """
+
+    async def acquire(self, batch_id: str) -> bool: ...
+
+    def release(self, batch_id: str) -> None: ...
+
+
 @dataclass
 class BatchProgress:
     """Live counters a progress display reads; updated as status events arrive."""
@@ -64,8 +77,12 @@ class BatchProgress:
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
     cost_usd: float = 0.0
     in_flight: int = 0
+    held: str | None = None
+    """Why admission stopped before every company started (a budget), if it did."""
 
     def move(self, before: str | None, after: str) -> None:
         if before is not None:
@@ -103,7 +120,12 @@ class Orchestrator:
         tracer: WorkflowTracer | None = None,
         observers: Iterable[StepObserver] = (),
         log_events: bool = True,
+        admission: Admission | None = None,
+        budget: Callable[[BatchProgress, int], str | None] | None = None,
     ) -> None:
+        """``admission`` shares the in-flight limit with other batches (the service);
+        ``budget(progress, in_flight)`` may refuse the next company with a reason
+        (a spending cap): admission then ends, and in-flight workflows finish."""
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self.bus = bus
@@ -112,6 +134,8 @@ class Orchestrator:
         self.concurrency = concurrency
         self.retry = retry or RetryPolicy()
         self.tracer = tracer
+        self.admission = admission
+        self.budget = budget
         self.progress = BatchProgress(batch_id="")
         self._live: dict[str, _Live] = {}
         self._stopping = False
@@ -120,13 +144,29 @@ class Orchestrator:
         self._task_group: TaskGroup | None = None
         self._runtime = AgentRuntime(bus, forward_outputs=False, observers=list(observers))
         for step in spec.steps:
-            self._runtime.add(step.agent, concurrency=step.concurrency, timeout=step.timeout)
+            # At most `concurrency` workflows are live, each with one current step:
+            # more workers than that would never run, and each costs a task per bus.
+            workers = min(step.concurrency, concurrency)
+            self._runtime.add(step.agent, concurrency=workers, timeout=step.timeout)
         bus.subscribe(StepStarted, self._on_started, name="orchestrator:started")
         bus.subscribe(
-            StepSucceeded, self._on_succeeded, name="orchestrator:succeeded", concurrency=256
+            StepSucceeded,
+            self._on_succeeded,
+            name="orchestrator:succeeded",
+            concurrency=min(256, concurrency),
         )
-        bus.subscribe(StepSkipped, self._on_skipped, name="orchestrator:skipped", concurrency=64)
-        bus.subscribe(StepFailed, self._on_failed, name="orchestrator:failed", concurrency=64)
+        bus.subscribe(
+            StepSkipped,
+            self._on_skipped,
+            name="orchestrator:skipped",
+            concurrency=min(64, concurrency),
+        )
+        bus.subscribe(
+            StepFailed,
+            self._on_failed,
+            name="orchestrator:failed",
+            concurrency=min(64, concurrency),
+        )
         if log_events:
             bus.subscribe(Event, store.log_event, name="orchestrator:event-log", max_pending=8192)
 
@@ -159,6 +199,10 @@ class Orchestrator:
                     await self._wait_for_change()
                 if self._stopping:
                     break
+                if self.budget is not None and await self._held():
+                    break
+                if self.admission is not None and not await self.admission.acquire(batch_id):
+                    break
                 outputs, used = points.get(record.id, ({}, {}))
                 await self._admit(record, outputs, used)
             while self._live:
@@ -166,6 +210,20 @@ class Orchestrator:
             self._task_group = None
         await self.store.flush()
         return self.progress
+
+    async def _held(self) -> bool:
+        """Whether admission refuses the next workflow for good: while workflows are in
+        flight a refusal waits for them (what they cost may leave room); with none left,
+        it ends admission."""
+        assert self.budget is not None
+        while (held := self.budget(self.progress, len(self._live))) and self._live:
+            if self._stopping:
+                return True
+            await self._wait_for_change()
+        self.progress.held = held
+        if held:
+            logger.warning("%s", held)
+        return held is not None
 
     def stop(self) -> None:
         """Admit nothing more and schedule no retries; in-flight steps run to their end."""
@@ -193,6 +251,8 @@ class Orchestrator:
         index = next((i for i, s in enumerate(steps) if s.name not in outputs), len(steps))
         if index == len(steps):
             logger.warning("workflow %s has every step done but state %s", record.id, record.state)
+            if self.admission is not None:
+                self.admission.release(record.batch_id)
             return
         step = steps[index]
         if index == 0:
@@ -399,7 +459,8 @@ class Orchestrator:
 
     def _release(self, live: _Live, state: str) -> None:
         self._move(live, state)
-        self._live.pop(live.record.id, None)
+        if self._live.pop(live.record.id, None) is not None and self.admission is not None:
+            self.admission.release(live.record.batch_id)
         self.progress.in_flight = len(self._live)
         self._notify()
 
@@ -408,4 +469,6 @@ class Orchestrator:
         self.progress.calls += usage.calls
         self.progress.input_tokens += usage.total_input_tokens
         self.progress.output_tokens += usage.output_tokens
+        self.progress.cache_read_tokens += usage.cache_read_tokens
+        self.progress.cache_write_tokens += usage.cache_write_tokens
         self.progress.cost_usd += usage.cost_usd

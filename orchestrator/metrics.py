@@ -32,6 +32,9 @@ class StepMetrics:
     p95_ms: float | None = None
     calls: int = 0
     input_tokens: int = 0
+    """All input, cache reads and writes included."""
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
 
@@ -67,6 +70,14 @@ class BatchMetrics:
         return sum(s.output_tokens for s in self.steps)
 
     @property
+    def cache_read_tokens(self) -> int:
+        return sum(s.cache_read_tokens for s in self.steps)
+
+    @property
+    def cache_write_tokens(self) -> int:
+        return sum(s.cache_write_tokens for s in self.steps)
+
+    @property
     def cost_usd(self) -> float:
         return sum(s.cost_usd for s in self.steps)
 
@@ -97,6 +108,8 @@ def _steps(attempts: list[AttemptRecord]) -> list[StepMetrics]:
         metrics.input_tokens += (
             attempt.input_tokens + attempt.cache_read_tokens + attempt.cache_write_tokens
         )
+        metrics.cache_read_tokens += attempt.cache_read_tokens
+        metrics.cache_write_tokens += attempt.cache_write_tokens
         metrics.output_tokens += attempt.output_tokens
         metrics.cost_usd += attempt.cost_usd
     for step, metrics in by_step.items():

@@ -27,15 +27,31 @@ __all__ = ["render_metrics", "run_progress", "state_line"]
 
 
 def state_line(progress: BatchProgress) -> str:
-    """Counts by state, failures, tokens and cost, in one line."""
+    """Counts by state, failures, tokens (cache reads and writes apart), cost so far and
+    the projected total, in one line."""
     states = ", ".join(
         f"{state} {count}" for state, count in sorted(progress.states.items()) if count
     )
     tokens = progress.input_tokens + progress.output_tokens
+    cache = ""
+    if progress.cache_read_tokens or progress.cache_write_tokens:
+        cache = (
+            f" (cache read {progress.cache_read_tokens:,}, written {progress.cache_write_tokens:,})"
+        )
     return (
         f"{states} | failed attempts {progress.attempts_failed}, retries {progress.retries}"
-        f" | {progress.calls} calls, {tokens:,} tokens, ${progress.cost_usd:.4f}"
+        f" | {progress.calls} calls, {tokens:,} tokens{cache}, ${progress.cost_usd:.4f}"
+        + _projection(progress)
     )
+
+
+def _projection(progress: BatchProgress) -> str:
+    """Cost so far scaled to the whole batch, once some companies have finished."""
+    finished = progress.finished
+    if not progress.cost_usd or not finished or finished >= progress.total:
+        return ""
+    started = finished + progress.in_flight
+    return f" (projected ${progress.cost_usd / started * progress.total:.4f})"
 
 
 async def run_progress(
@@ -131,7 +147,8 @@ def render_metrics(metrics: BatchMetrics, console: Console) -> None:
         for where, count in metrics.top_failures:
             console.print(f"  {count:>5}  {safe(where)}")
     console.print(
-        f"LLM: {metrics.calls} calls, {metrics.input_tokens:,} input tokens,"
+        f"LLM: {metrics.calls} calls, {metrics.input_tokens:,} input tokens"
+        f" (cache read {metrics.cache_read_tokens:,}, written {metrics.cache_write_tokens:,}),"
         f" {metrics.output_tokens:,} output tokens, ${metrics.cost_usd:.4f}"
     )
 

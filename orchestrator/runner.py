@@ -19,7 +19,7 @@ from salesbus.agents.campaign import Campaign
 from salesbus.agents.models import Company
 from salesbus.agents.providers.base import Provider
 from salesbus.agents.providers.factory import ProviderChoice, make_provider
-from salesbus.agents.providers.limits import LimitedProvider
+from salesbus.agents.providers.limits import AdaptiveLimiter, LimitedProvider
 from salesbus.agents.providers.simulated import SimulatedProvider
 from salesbus.agents.research import PageFetcher
 from salesbus.agents.runtime import StepObserver
@@ -27,7 +27,8 @@ from salesbus.agents.website import FetchSettings, WebsiteFetcher
 from salesbus.bus import EventBus, Interceptor
 
 from .batch import PreparedBatch, prepare_batch
-from .engine import BatchProgress, Orchestrator, WorkflowTracer
+from .budget import Budget, estimate_batch
+from .engine import Admission, BatchProgress, Orchestrator, WorkflowTracer
 from .retry import RetryPolicy
 from .sales import sales_pipeline
 from .settings_check import check_run_settings
@@ -56,8 +57,10 @@ class RunSettings:
     llm: ProviderChoice = "auto"
     model: str | None = None
     concurrency: int = 50
-    llm_concurrency: int = 16
+    llm_concurrency: int | None = None
+    """A cap on model calls in flight; ``None``: as many as the learnt limits need."""
     requests_per_minute: float | None = None
+    """A cap on the model call pace; ``None``: the limit the API reports."""
     max_attempts: int = 4
     retry_base_delay: float = 1.0
     retry_max_delay: float = 60.0
@@ -65,6 +68,8 @@ class RunSettings:
     fetch_websites: bool | None = None
     """``None``: fetch when a network model runs (Claude), not for the offline rules."""
     allow_private_websites: bool = False
+    max_cost_usd: float | None = None
+    """Stop admitting companies before spent + in-flight estimate passes this (USD)."""
     simulation: Simulation = field(default_factory=Simulation)
 
     def __post_init__(self) -> None:
@@ -83,10 +88,16 @@ def build_provider(
 ) -> Provider:
     """The configured provider, optionally wrapped (tracing), under the shared LLM limiter.
 
-    The wrapper goes inside the limiter so that a traced model call measures
-    the call, not the wait for a free slot.
+    Claude paces each call itself with an :class:`AdaptiveLimiter` fed by the
+    API's rate-limit headers, the run's caps as its ceilings. Other providers
+    report no limits and go under :class:`LimitedProvider` with the caps (the
+    wrapper inside it, so that a traced call measures the call, not the wait).
     """
-    provider: Provider = make_provider(settings.llm, model=settings.model)
+    limiter = AdaptiveLimiter(
+        max_concurrent=settings.llm_concurrency, requests_per_minute=settings.requests_per_minute
+    )
+    provider: Provider = make_provider(settings.llm, model=settings.model, limiter=limiter)
+    self_limited = provider.name == "anthropic"
     if settings.simulation.active:
         provider = SimulatedProvider(
             provider,
@@ -96,11 +107,30 @@ def build_provider(
         )
     if wrap is not None:
         provider = wrap(provider)
+    if self_limited:
+        return provider
     return LimitedProvider(
         provider,
-        max_concurrent=settings.llm_concurrency,
+        max_concurrent=settings.llm_concurrency or settings.concurrency,
         requests_per_minute=settings.requests_per_minute,
     )
+
+
+async def budget_for(
+    store: Store,
+    companies: Sequence[Company],
+    campaign: Campaign,
+    provider: Provider,
+    settings: RunSettings,
+) -> Callable[[BatchProgress, int], str | None] | None:
+    """The ``--max-cost`` admission check, priced per company by :func:`estimate_batch`.
+
+    The offline rules cost nothing, so no cap can bind them.
+    """
+    if settings.max_cost_usd is None or provider.name == "offline":
+        return None
+    estimate = await estimate_batch(companies, campaign, provider.model, store=store)
+    return Budget(settings.max_cost_usd, estimate.per_company_usd).refuse
 
 
 @dataclass
@@ -129,11 +159,15 @@ async def run_batch(
     only: Iterable[str] | None = None,
     batch_id: str | None = None,
     on_start: Callable[[PreparedBatch, Orchestrator], Awaitable[None] | None] | None = None,
+    admission: Admission | None = None,
+    close_provider: bool = True,
 ) -> tuple[PreparedBatch, BatchProgress]:
     """Prepare (or find) the batch and run its unfinished workflows.
 
     ``on_start`` is called once everything is wired and before the first
     admission: the CLI uses it to start its progress display and signal watcher.
+    The HTTP service passes the ``admission`` its batches share and keeps its
+    provider open across batches (``close_provider=False``).
     """
     instrumentation = instrumentation or Instrumentation()
     if provider is None:
@@ -152,6 +186,9 @@ async def run_batch(
         )
     else:
         prepared = PreparedBatch(batch=await store.batch(batch_id), created=False, added=0)
+    budget = None
+    if settings.max_cost_usd is not None:
+        budget = await budget_for(store, companies, campaign, provider, settings)
     fetch = settings.fetch_websites
     if fetch is None:
         fetch = provider.name != "offline"
@@ -178,6 +215,8 @@ async def run_batch(
                     retry=settings.retry_policy(),
                     tracer=instrumentation.tracer,
                     observers=instrumentation.observers,
+                    admission=admission,
+                    budget=budget,
                 )
                 if on_start is not None:
                     started = on_start(prepared, orchestrator)
@@ -185,6 +224,7 @@ async def run_batch(
                         await started
                 progress = await orchestrator.run(prepared.batch.id, only=only)
     finally:
-        with anyio.CancelScope(shield=True):
-            await provider.aclose()
+        if close_provider:
+            with anyio.CancelScope(shield=True):
+                await provider.aclose()
     return prepared, progress
