@@ -1,12 +1,16 @@
 """The campaign: who sells what to whom, and the rules outreach must follow.
 
 Loaded from a TOML file (see ``examples/campaign.toml``); every field has a
-sensible default so a small file is enough to start.
+sensible default so a small file is enough to start. Every number is checked at
+load — finite (TOML has ``inf`` and ``nan``) and within a sane range — so a bad
+setting stops the run before it starts, naming the field, instead of failing
+every company later.
 """
 
 from __future__ import annotations
 
 import tomllib
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal
 
@@ -33,7 +37,7 @@ __all__ = [
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class ProofPoint(_Section):
@@ -63,11 +67,17 @@ class Seller(_Section):
 class IcpWeights(_Section):
     """Points each criterion contributes to the 0–100 ICP score (normalised to 100)."""
 
-    industry: float = Field(default=30, ge=0)
-    size: float = Field(default=25, ge=0)
-    region: float = Field(default=15, ge=0)
-    keywords: float = Field(default=20, ge=0)
-    technology: float = Field(default=10, ge=0)
+    industry: float = Field(default=30, ge=0, le=1000)
+    size: float = Field(default=25, ge=0, le=1000)
+    region: float = Field(default=15, ge=0, le=1000)
+    keywords: float = Field(default=20, ge=0, le=1000)
+    technology: float = Field(default=10, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> IcpWeights:
+        if self.total <= 0:
+            raise ValueError("at least one weight must be above 0")
+        return self
 
     @property
     def total(self) -> float:
@@ -110,6 +120,12 @@ class Icp(_Section):
     weights: IcpWeights = Field(default_factory=IcpWeights)
     tiers: TierThresholds = Field(default_factory=TierThresholds)
 
+    @model_validator(mode="after")
+    def _size_range(self) -> Icp:
+        if self.employees_max is not None and self.employees_max < self.employees_min:
+            raise ValueError("employees_max must not be below employees_min")
+        return self
+
 
 class ApprovalPolicy(_Section):
     """Which drafts a person must approve before they count as done."""
@@ -124,11 +140,21 @@ class ApprovalPolicy(_Section):
 
 
 class MessageLimits(_Section):
-    subject_max: int = Field(default=60, gt=0)
-    email_body_max: int = Field(default=900, gt=0)
-    linkedin_note_max: int = Field(default=300, gt=0)
-    follow_up_days: list[int] = Field(default_factory=lambda: [3, 7, 14])
+    subject_max: int = Field(default=60, ge=10, le=500)
+    email_body_max: int = Field(default=900, ge=100, le=20_000)
+    linkedin_note_max: int = Field(default=300, ge=50, le=3_000)
+    follow_up_days: list[int] = Field(default_factory=lambda: [3, 7, 14], max_length=10)
+    """Days after the first message; each 1–365, increasing."""
     extra_spam_phrases: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _follow_ups(self) -> MessageLimits:
+        days = self.follow_up_days
+        if any(not 1 <= day <= 365 for day in days):
+            raise ValueError("follow_up_days: each day must be between 1 and 365")
+        if any(later <= earlier for earlier, later in pairwise(days)):
+            raise ValueError("follow_up_days must increase")
+        return self
 
 
 class DoNotContact(_Section):
@@ -193,13 +219,19 @@ def load_campaign(path: str | Path) -> Campaign:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CampaignError(f"cannot read campaign file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise CampaignError(
+            f"{path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start});"
+            " save it as UTF-8"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise CampaignError(f"{path} is not valid TOML: {exc}") from exc
     try:
         campaign = Campaign.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'campaign'}: {err['msg']}"
+            for err in exc.errors()
         )
         raise CampaignError(f"{path}: {problems}") from exc
     return _with_knowledge(campaign, path.parent)

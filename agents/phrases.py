@@ -48,8 +48,10 @@ _FOLDS_ODDLY = ("ſ", "\u212a", "ı", "İ")
 does not turn into it (long s, Kelvin sign, dotless i, dotted capital I)."""
 
 
-_TOKEN = re.compile(r"[\w%']+")
-"""A word as the word test reads it: what ``_words`` leaves of a phrase, lower-cased."""
+_TOKEN = re.compile(r"\w+")
+"""A word as the word test reads it: a maximal run of word characters, which is what
+the regex's word boundaries and separators leave of a phrase word (an apostrophe or
+``%`` is a boundary to the regex, so ``it's`` holds the word ``s``)."""
 
 
 @lru_cache(maxsize=4096)
@@ -67,7 +69,7 @@ def _readable(text: str) -> tuple[str, str, frozenset[str]]:
 @lru_cache(maxsize=4096)
 def _plain_words(phrase: str) -> tuple[str, ...] | None:
     """The phrase's words lower-cased, when each is one token of ``_TOKEN`` (else ``None``:
-    no word test for ``u.s.``)."""
+    no word test for ``u.s.``, ``it's`` or ``100%``)."""
     words = tuple(word.lower() for word in _words(phrase))
     return words if words and all(_TOKEN.fullmatch(word) for word in words) else None
 

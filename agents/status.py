@@ -7,9 +7,10 @@ observer) can follow a workflow from status events alone.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from salesbus.bus import AnyEvent, Event
+from salesbus.observability.secrets import scrub_secrets
 
 from .usage import Usage
 
@@ -31,10 +32,16 @@ class ErrorInfo(BaseModel):
     kind: str
     """Stable short name: ``rate_limited``, ``timeout``, ``invalid_output``, ``internal``…"""
     message: str
+    """Scrubbed of secrets on the way in: it is stored, exported, logged and traced."""
     retryable: bool
     retry_after: float | None = None
     """Seconds the server asked us to wait, when it said."""
     exception_type: str
+
+    @field_validator("message")
+    @classmethod
+    def _scrubbed(cls, message: str) -> str:
+        return scrub_secrets(message)
 
 
 class StepEvent(Event):

@@ -8,26 +8,29 @@ the connection goes to the address that was checked (a second DNS answer cannot
 swap in ``127.0.0.1`` between the check and the connect).
 
 What comes back is a :class:`WebPage`: title, meta description, the readable
-main text and the links, small enough to hand to a language model.
+main text and the links, small enough to hand to a language model. The body is
+decompressed under the size cap (:mod:`.web_decode`) and parsed in a worker
+process within the same deadline (:mod:`.page_text`): a hostile page costs
+this process neither memory nor event-loop time.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 
 import anyio
+import anyio.to_process
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork
-from selectolax.lexbor import LexborHTMLParser
 
 from .errors import WebsiteError
+from .page_text import PageContent, PageTooComplex, TextLimits, extract_page, read_page_in_worker
+from .web_decode import ACCEPT_ENCODING, BodyError, read_body
 
 __all__ = [
     "USER_AGENT",
@@ -53,8 +56,6 @@ USER_AGENT = "salesbus/0.1 (B2B company research; reads one public page per comp
 _SCHEMES = frozenset({"http", "https"})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_BOILERPLATE_TAGS = ["script", "style", "noscript", "template", "nav", "footer", "svg", "iframe"]
-"""Elements whose text is code, styling or site chrome rather than what the company says."""
 
 
 class WebPage(BaseModel):
@@ -93,22 +94,17 @@ class FetchSettings(BaseModel):
     max_redirects: int = Field(default=5, ge=0)
     max_text_chars: int = Field(default=20_000, gt=0)
     max_links: int = Field(default=100, ge=0)
+    max_depth: int = Field(default=500, gt=0)
+    """Deepest nesting of elements a page may have; a deeper one is skipped with a warning."""
+    max_tags: int = Field(default=60_000, gt=0)
+    """Most tags a page may have; a larger one is skipped with a warning."""
+    parsers: int = Field(default=2, gt=0)
+    """Worker processes parsing pages at once (per fetcher)."""
     allow_private: bool = False
     """Allow every address, loopback and private ranges included (tests, intranets)."""
     allow_networks: tuple[IPvAnyNetwork, ...] = ()
     """Networks allowed even though they are not public, e.g. ``127.0.0.1/32``."""
     user_agent: str = USER_AGENT
-
-
-@dataclass(frozen=True, slots=True)
-class PageContent:
-    """What :func:`extract_page` reads out of one HTML document."""
-
-    title: str | None
-    description: str | None
-    text: str
-    links: list[str]
-    text_truncated: bool
 
 
 class WebsiteFetcher:
@@ -123,6 +119,13 @@ class WebsiteFetcher:
     ) -> None:
         self.settings = settings or FetchSettings()
         self._resolve = resolver or resolve_host
+        self._parsers: anyio.CapacityLimiter | None = None
+        self._limits = TextLimits(
+            max_text_chars=self.settings.max_text_chars,
+            max_links=self.settings.max_links,
+            max_depth=self.settings.max_depth,
+            max_tags=self.settings.max_tags,
+        )
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(
                 self.settings.read_timeout, connect=self.settings.connect_timeout
@@ -136,6 +139,8 @@ class WebsiteFetcher:
             headers={
                 "User-Agent": self.settings.user_agent,
                 "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+                # Only what read_body can decompress under its cap.
+                "Accept-Encoding": ACCEPT_ENCODING,
             },
         )
 
@@ -157,7 +162,8 @@ class WebsiteFetcher:
         """The page at ``url_or_domain`` (a bare domain means ``https://domain``).
 
         :raises WebsiteError: with a short reason — refused address, timeout, too
-            many redirects, an HTTP error status, a body that is not HTML.
+            many redirects, an HTTP error status, a body that is not HTML, an
+            encoding that cannot be read, a page too complex to parse.
         """
         url = normalize_url(url_or_domain)
         try:
@@ -167,6 +173,11 @@ class WebsiteFetcher:
             raise WebsiteError(url, f"timed out after {self.settings.deadline:g}s") from None
         except httpx.HTTPError as exc:
             raise WebsiteError(url, self._describe(exc)) from exc
+        except (BodyError, PageTooComplex) as exc:
+            raise WebsiteError(url, str(exc)) from exc
+        except anyio.BrokenWorkerProcess as exc:
+            # Killed from outside (the OOM killer, say): the page is not read, the run goes on.
+            raise WebsiteError(url, "the page parser process died") from exc
 
     async def _follow(self, url: str) -> WebPage:
         """Follow redirects by hand, so that every hop's addresses are checked."""
@@ -185,9 +196,13 @@ class WebsiteFetcher:
         *others, last = await self._checked_addresses(url, target)
         response: httpx.Response | None = None
         for address in others:
-            with contextlib.suppress(httpx.ConnectError):
+            # An address that refuses or does not answer in the connect timeout is
+            # one of several: the next may answer, within the same deadline.
+            try:
                 response = await self._client.send(self._request(target, address), stream=True)
                 break
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                continue
         if response is None:
             response = await self._client.send(self._request(target, last), stream=True)
         try:
@@ -242,13 +257,12 @@ class WebsiteFetcher:
         media_type = _media_type(response)
         if media_type and media_type not in _HTML_TYPES:
             raise WebsiteError(url, f"not HTML: {media_type}")
-        body, body_truncated = await _read_capped(response, self.settings.max_bytes)
-        content = extract_page(
-            body.decode(response.encoding or "utf-8", errors="replace"),
-            str(final),
-            max_text_chars=self.settings.max_text_chars,
-            max_links=self.settings.max_links,
+        body, body_truncated = await read_body(
+            response.aiter_raw(),
+            response.headers.get("content-encoding", ""),
+            self.settings.max_bytes,
         )
+        content = await self._parse(body, response.charset_encoding, str(final))
         return WebPage(
             url=url,
             final_url=str(final),
@@ -261,6 +275,21 @@ class WebsiteFetcher:
             truncated=body_truncated or content.text_truncated,
         )
 
+    async def _parse(self, body: bytes, charset: str | None, base_url: str) -> PageContent:
+        """The page's content, read in a worker process that is killed if the fetch's
+        deadline passes meanwhile."""
+        if self._parsers is None:
+            self._parsers = anyio.CapacityLimiter(self.settings.parsers)
+        return await anyio.to_process.run_sync(
+            read_page_in_worker,
+            body,
+            charset,
+            base_url,
+            self._limits,
+            cancellable=True,
+            limiter=self._parsers,
+        )
+
     def _describe(self, exc: httpx.HTTPError) -> str:
         """A short reason for a transport failure, naming the limit that was hit."""
         if isinstance(exc, httpx.ConnectTimeout):
@@ -271,6 +300,8 @@ class WebsiteFetcher:
             return f"timed out after {self.settings.read_timeout:g}s"
         if isinstance(exc, httpx.ConnectError):
             return f"could not connect: {exc}" if str(exc) else "could not connect"
+        if isinstance(exc, httpx.RemoteProtocolError) and "buffer too long" in str(exc):
+            return "response headers too large (over 100 KB)"
         return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
@@ -361,95 +392,3 @@ def _media_type(response: httpx.Response) -> str:
     """The response's media type, lower-cased, without parameters (``""`` when absent)."""
     content_type: str = response.headers.get("content-type", "")
     return content_type.split(";", 1)[0].strip().lower()
-
-
-async def _read_capped(response: httpx.Response, max_bytes: int) -> tuple[bytes, bool]:
-    """At most ``max_bytes`` of the body, and whether there was more (left unread)."""
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        room = max_bytes - len(body)
-        if len(chunk) > room:
-            body += chunk[:room]
-            return bytes(body), True
-        body += chunk
-    return bytes(body), False
-
-
-def extract_page(
-    html: str, base_url: str, *, max_text_chars: int = 20_000, max_links: int = 100
-) -> PageContent:
-    """Title, meta description, main text and absolute links of an HTML document.
-
-    Links are read before navigation and footers are dropped, since those hold the
-    site map (about, careers, customers); the text is read after, since their words
-    say nothing about the company.
-    """
-    tree = LexborHTMLParser(html)
-    title = _normalise(_first_text(tree, "title")) or _meta(tree, "og:title")
-    description = _meta(tree, "description") or _meta(tree, "og:description")
-    links = _links(tree, httpx.URL(base_url), max_links)
-    tree.strip_tags(_BOILERPLATE_TAGS, recursive=True)
-    text, text_truncated = _cap(_normalise(_main_text(tree)), max_text_chars)
-    return PageContent(
-        title=title or None,
-        description=description,
-        text=text,
-        links=links,
-        text_truncated=text_truncated,
-    )
-
-
-def _normalise(text: str) -> str:
-    """Runs of whitespace (non-breaking spaces and newlines too) become one space."""
-    return " ".join(text.split())
-
-
-def _first_text(tree: LexborHTMLParser, selector: str) -> str:
-    node = tree.css_first(selector)
-    return node.text() if node is not None else ""
-
-
-def _meta(tree: LexborHTMLParser, name: str) -> str | None:
-    """The content of the first ``<meta name=…>`` or ``<meta property=…>`` called ``name``."""
-    for node in tree.css("meta[content]"):
-        attributes = node.attributes
-        key = attributes.get("name") or attributes.get("property") or ""
-        content = _normalise(attributes.get("content") or "")
-        if key.lower() == name and content:
-            return content
-    return None
-
-
-def _links(tree: LexborHTMLParser, base: httpx.URL, limit: int) -> list[str]:
-    """Distinct absolute http(s) links, without fragments, in document order."""
-    links: dict[str, None] = {}
-    for node in tree.css("a[href]"):
-        if len(links) >= limit:
-            break
-        href = (node.attributes.get("href") or "").strip()
-        try:
-            link = base.join(href).copy_with(fragment=None)
-        except httpx.InvalidURL:
-            continue
-        if link.scheme in _SCHEMES:
-            links.setdefault(str(link), None)
-    return list(links)
-
-
-def _main_text(tree: LexborHTMLParser) -> str:
-    """The text of ``<main>`` when the page marks one up and it has text, else of the body."""
-    main = tree.css_first("main, [role=main]")
-    if main is not None and main.text(strip=True):
-        return main.text(separator=" ")
-    body = tree.body
-    return body.text(separator=" ") if body is not None else ""
-
-
-def _cap(text: str, limit: int) -> tuple[str, bool]:
-    """``text`` cut to at most ``limit`` characters at a word boundary, and whether it was cut."""
-    if len(text) <= limit:
-        return text, False
-    head = text[:limit]
-    if text[limit] != " " and " " in head:
-        head = head.rsplit(" ", 1)[0]
-    return head.rstrip(), True

@@ -18,6 +18,8 @@ from typing import Any, Literal, TextIO
 
 from opentelemetry import trace
 
+from .secrets import scrub_secrets
+
 __all__ = [
     "JsonFormatter",
     "LogFormat",
@@ -30,30 +32,21 @@ __all__ = [
 LogFormat = Literal["text", "json"]
 
 _EMAIL = re.compile(r"\b([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)\b")
-_ANTHROPIC_KEY = re.compile(r"sk-ant-[A-Za-z0-9_-]+")
-_OTHER_SK_KEY = re.compile(r"\bsk-(?!ant-)[A-Za-z0-9_-]{16,}")
-_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
-_SECRET_SETTING = re.compile(
-    r"(?i)\b(authorization|x-api-key|api[-_]?key|access[-_]?token|client[-_]?secret|password)"
-    r"(\s*[\"']?\s*[:=]\s*[\"']?\s*)"
-    r"(?!(?:(?:bearer|basic)\s+)?\*\*\*)((?:bearer|basic)\s+)?[^\s\"',;&]+"
-)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def redact(text: str) -> str:
-    """Mask contact emails and credentials in ``text``.
+    """Mask contact emails and credentials in ``text``, and drop control characters.
 
     ``dana.lee@acme.example`` becomes ``d***@acme.example`` (the domain says
-    which company, the person stays private); ``sk-ant-…`` keys, other
-    ``sk-…`` keys, bearer/basic credentials and ``api_key=…``-style settings
-    become ``***``.
+    which company, the person stays private); credentials go as
+    :func:`~salesbus.observability.secrets.scrub_secrets` says. Control
+    characters (escape sequences a terminal would run, NUL) are removed: a log
+    line quotes what servers and lead files said. Tabs and newlines stay.
     """
     if not text:
         return text
-    text = _SECRET_SETTING.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}***", text)
-    text = _ANTHROPIC_KEY.sub("sk-ant-***", text)
-    text = _OTHER_SK_KEY.sub("sk-***", text)
-    text = _BEARER.sub(lambda m: f"{m.group(1)} ***", text)
+    text = _CONTROL.sub("", scrub_secrets(text))
     return _EMAIL.sub(r"\1***@\2", text)
 
 

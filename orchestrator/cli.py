@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 from importlib.metadata import version
 from pathlib import Path
@@ -23,17 +24,17 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from salesbus.agents.campaign import Campaign, load_campaign
-from salesbus.agents.errors import CampaignError, LeadFileError
 from salesbus.agents.leads import parse_column_map, read_leads
 from salesbus.agents.leads.report import lead_columns, report_of
 from salesbus.agents.models import Company
-from salesbus.agents.providers.factory import ProviderConfigError
 from salesbus.bus import decode_event
 from salesbus.observability import Telemetry, configure_logging, configure_telemetry
 
 from . import approval
 from .batch import PreparedBatch
 from .cli_claude import estimate as estimate_command
+from .cli_errors import CliError as CliError  # re-exported: cli_inspect raises it
+from .cli_errors import debug_mode, guarded, ignore_interrupts
 from .engine import BatchProgress, Orchestrator
 from .export import export_batch
 from .lead_summary import print_lead_summary
@@ -44,9 +45,10 @@ from .runner import Instrumentation, RunSettings, Simulation, run_batch
 from .safe_text import safe
 from .sales import STEP_STATES
 from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING, TERMINAL_STATES, parse_states
-from .store import Store, StoreError, open_store
+from .store import Store, open_store
+from .store_check import StoreCheckError, require_existing, watch_file
 from .telemetry import instrumentation_for
-from .transports import TransportConfigError, check_transport, is_broker
+from .transports import check_transport, is_broker
 
 app: typer.Typer = typer.Typer(
     help="Research, analyse and draft outreach for B2B companies — durably, concurrently, traced.",
@@ -78,36 +80,21 @@ LlmChoice = Literal["auto", "offline", "anthropic"]
 GRACE_SECONDS = 30.0
 
 
-class CliError(Exception):
-    """A problem the user can fix; printed without a traceback, exit code 2."""
-
-
 def _run(main: Callable[[], Awaitable[T]]) -> T:
     return _guard(lambda: anyio.run(main))
 
 
 def _guard(action: Callable[[], T]) -> T:
-    """Errors a user can act on become one red line and an exit code, not a traceback."""
-    try:
-        return action()
-    except (
-        CliError,
-        StoreError,
-        CampaignError,
-        LeadFileError,
-        ProviderConfigError,
-        TransportConfigError,
-    ) as exc:
-        err.print(f"[red]error:[/] {safe(exc)}")
-        raise typer.Exit(2) from None
-    except approval.ApprovalError as exc:
-        err.print(f"[red]error:[/] {safe(exc)}")
-        raise typer.Exit(1) from None
+    """Errors become one red line and an exit code, not a traceback (see cli_errors)."""
+    return guarded(action, err)
 
 
 @app.callback()
-def _group() -> None:
+def _group(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of failures.")] = False,
+) -> None:
     """salesbus — see README.md for the lead-list and campaign formats."""
+    debug_mode(debug)
 
 
 @app.command("version")
@@ -167,20 +154,22 @@ def run(
     transport: Annotated[str, TRANSPORT] = "memory",
 ) -> None:
     """Run (or resume) a batch: research, analyse and draft outreach for every lead."""
-    settings = RunSettings(
-        llm=_choice(llm),
-        model=model,
-        concurrency=concurrency,
-        llm_concurrency=llm_concurrency,
-        requests_per_minute=rpm,
-        max_attempts=max_attempts,
-        retry_base_delay=retry_base,
-        step_timeout=step_timeout,
-        fetch_websites=fetch_websites,
-        allow_private_websites=allow_private_websites,
-        max_cost_usd=max_cost,
-        simulation=Simulation(simulate_latency, simulate_failures, simulate_permanent_failures),
-        transport=_guard(lambda: check_transport(transport)),
+    settings = _guard(
+        lambda: RunSettings(
+            llm=_choice(llm),
+            model=model,
+            concurrency=concurrency,
+            llm_concurrency=llm_concurrency,
+            requests_per_minute=rpm,
+            max_attempts=max_attempts,
+            retry_base_delay=retry_base,
+            step_timeout=step_timeout,
+            fetch_websites=fetch_websites,
+            allow_private_websites=allow_private_websites,
+            max_cost_usd=max_cost,
+            simulation=Simulation(simulate_latency, simulate_failures, simulate_permanent_failures),
+            transport=check_transport(transport),
+        )
     )
     _logging(log_level, log_format)
     campaign_loaded, companies, digest = _guard(lambda: _inputs(leads, campaign, column_map))
@@ -255,25 +244,29 @@ async def _run_leads(
     settings: RunSettings,
     instrumentation: Instrumentation | None,
 ) -> bool:
-    async with open_store(db) as store:
+    # Ctrl-C is received, never raised, from here until the store is closed.
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with open_store(db) as store:
 
-        def drive(on_start: OnStart) -> Awaitable[tuple[PreparedBatch, BatchProgress]]:
-            return run_batch(
-                store,
-                companies,
-                campaign,
-                settings,
-                leads_path=leads_path,
-                leads_digest=digest,
-                instrumentation=instrumentation,
-                on_start=on_start,
-            )
+            def drive(on_start: OnStart) -> Awaitable[tuple[PreparedBatch, BatchProgress]]:
+                return run_batch(
+                    store,
+                    companies,
+                    campaign,
+                    settings,
+                    leads_path=leads_path,
+                    leads_digest=digest,
+                    instrumentation=instrumentation,
+                    on_start=on_start,
+                )
 
-        stopped, prepared, progress = await _supervised(drive)
-        _summary(prepared, progress, stopped, db)
-        if stopped:
-            command = " ".join(["salesbus", *sys.argv[1:]])
-            err.print(f"[yellow]Stopped.[/] Resume with: {safe(command)}")
+            stopped, prepared, progress = await _supervised(drive, signals, store.path)
+    if stopped:
+        ignore_interrupts()
+    _summary(prepared, progress, stopped, db)
+    if stopped:
+        command = " ".join(["salesbus", *sys.argv[1:]])
+        err.print(f"[yellow]Stopped.[/] Resume with: {safe(command)}")
     return stopped
 
 
@@ -282,40 +275,74 @@ OnStart = Callable[[PreparedBatch, Orchestrator], Awaitable[None]]
 
 async def _supervised(
     drive: Callable[[OnStart], Awaitable[tuple[PreparedBatch, BatchProgress]]],
+    signals: AsyncIterator[int],
+    store_path: str,
 ) -> tuple[bool, PreparedBatch, BatchProgress]:
-    """Run ``drive`` with a progress bar; Ctrl-C stops admitting, a second one stops now."""
+    """Run ``drive`` with a progress bar; Ctrl-C stops admitting, a second one stops now.
+
+    The signal watcher outlives the work it stops, so a third Ctrl-C during the
+    shutdown is one more signal received, not a ``KeyboardInterrupt`` tearing
+    through the store's threads. Stopped before the batch started, it raises
+    ``KeyboardInterrupt`` once everything is closed (exit 130, resume command).
+    A database file deleted or replaced meanwhile stops the run at once.
+    """
     state: dict[str, Any] = {"stopped": False}
+    work = anyio.CancelScope()
 
-    async with anyio.create_task_group() as tg:
+    async with anyio.create_task_group() as watching:
+        watching.start_soon(_watch_signals, signals, work, state)
+        with work:
+            async with anyio.create_task_group() as tg:
 
-        async def started(prepared: PreparedBatch, orchestrator: Orchestrator) -> None:
-            state["orchestrator"] = orchestrator
-            verb = "started" if prepared.created else "resumed"
-            err.print(f"batch [bold]{prepared.batch.id}[/] {verb} ({prepared.batch.provider})")
-            tg.start_soon(run_progress, lambda: orchestrator.progress, err)
-            tg.start_soon(_watch_signals, orchestrator, tg.cancel_scope, state)
+                async def started(prepared: PreparedBatch, orchestrator: Orchestrator) -> None:
+                    state["prepared"] = prepared
+                    state["orchestrator"] = orchestrator
+                    verb = "started" if prepared.created else "resumed"
+                    err.print(
+                        f"batch [bold]{prepared.batch.id}[/] {verb} ({prepared.batch.provider})"
+                    )
+                    tg.start_soon(run_progress, lambda: orchestrator.progress, err)
+                    tg.start_soon(watch_file, store_path, partial(_vanished, work, state))
 
-        prepared, progress = await drive(started)
-        tg.cancel_scope.cancel()
+                state["result"] = await drive(started)
+                tg.cancel_scope.cancel()
+        watching.cancel_scope.cancel()
+    if state.get("vanished"):
+        raise StoreCheckError(
+            f"{store_path} was deleted or replaced during the run: what it recorded is lost;"
+            " run the same command again to redo it"
+        )
+    if "result" in state:
+        prepared, progress = state["result"]
+    elif "orchestrator" in state:  # stopped at once: drive was cancelled
+        prepared, progress = state["prepared"], state["orchestrator"].progress
+    else:
+        raise KeyboardInterrupt
     return bool(state["stopped"]), prepared, progress
 
 
+def _vanished(work: anyio.CancelScope, state: dict[str, Any]) -> None:
+    state["vanished"] = True
+    work.cancel()
+
+
 async def _watch_signals(
-    orchestrator: Orchestrator, scope: anyio.CancelScope, state: dict[str, Any]
+    signals: AsyncIterator[int], work: anyio.CancelScope, state: dict[str, Any]
 ) -> None:
-    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async for _ in signals:
-            if state["stopped"]:
-                err.print("[red]stopping now[/]; unfinished steps will run again on resume")
-                scope.cancel()
-                return
+    async for _ in signals:
+        orchestrator: Orchestrator | None = state.get("orchestrator")
+        if state["stopped"] or orchestrator is None:
             state["stopped"] = True
-            orchestrator.stop()
-            err.print(
-                f"[yellow]stopping:[/] no new companies; in-flight steps get {GRACE_SECONDS:.0f}s"
-                " to finish (Ctrl-C again to stop now)"
-            )
-            scope.deadline = anyio.current_time() + GRACE_SECONDS
+            err.print("[red]stopping now[/]; unfinished steps will run again on resume")
+            work.cancel()
+            continue
+        state["stopped"] = True
+        orchestrator.stop()
+        err.print(
+            f"[yellow]stopping:[/] no new companies; in-flight steps get {GRACE_SECONDS:.0f}s"
+            " to finish (Ctrl-C again to stop now)"
+        )
+        work.deadline = anyio.current_time() + GRACE_SECONDS
 
 
 def _summary(prepared: PreparedBatch, progress: BatchProgress, stopped: bool, db: Path) -> None:
@@ -357,7 +384,7 @@ def status(
     the live workers and the stream's depth)."""
 
     async def main() -> None:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await store.batch(batch)
             counts = await store.state_counts(record.id)
             table = Table(
@@ -399,7 +426,7 @@ def show(
     """A workflow's steps, attempts, timings, errors and outputs."""
 
     async def main() -> None:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await store.workflow(workflow)
             out.print(
                 f"[bold]{record.id}[/] {safe(record.company.name)} — {record.state}"
@@ -472,7 +499,7 @@ def metrics(
     """Counts by status, success rate, p50/p95 per step, failure points, tokens and cost."""
 
     async def main() -> None:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await store.batch(batch)
             render_metrics(await batch_metrics(store, record.id), out)
 
@@ -514,7 +541,7 @@ def edit(
 ) -> None:
     """Edit a draft awaiting approval; the edit is re-checked and, if it passes, completes it."""
     if body_file is not None:
-        body = body_file.read_text(encoding="utf-8")
+        body = _guard(lambda: _read_text(body_file))
     change = approval.Edit(subject=subject, body=body, linkedin_note=linkedin_note)
 
     async def decide(store: Store) -> Any:
@@ -526,9 +553,18 @@ def edit(
     _decide(decide, db)
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{path} is not UTF-8 text") from exc
+
+
 def _decide(action: Callable[[Store], Awaitable[Any]], db: Path) -> None:
     async def main() -> None:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await action(store)
             out.print(
                 f"{record.id} {safe(record.company.name)}: {record.state} ({safe(record.reason)})"
@@ -556,7 +592,14 @@ def retry(
         raise typer.BadParameter("give a WORKFLOW or --failed, not both")
 
     async def main() -> bool:
-        async with open_store(db) as store:
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+            stopped = await _retry(signals)
+        if stopped:
+            ignore_interrupts()
+        return stopped
+
+    async def _retry(signals: AsyncIterator[int]) -> bool:
+        async with _existing(db) as store:
             if workflow is not None:
                 targets = [await store.workflow(workflow)]
                 batch_id = targets[0].batch_id
@@ -588,7 +631,7 @@ def retry(
                     store, [], campaign, settings, batch_id=batch_id, only=only, on_start=on_start
                 )
 
-            stopped, prepared, progress = await _supervised(drive)
+            stopped, prepared, progress = await _supervised(drive, signals, store.path)
             _summary(prepared, progress, stopped, db)
             return stopped
 
@@ -618,9 +661,11 @@ def export_(
         raise typer.BadParameter("choose jsonl or csv", param_hint="--format")
     states = _states(status_filter) if status_filter is not None else None
     kind: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
+    if output is not None and not output.parent.is_dir():
+        _guard(partial(_fail, f"cannot write {output}: no folder {output.parent}"))
 
     async def main() -> int:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await store.batch(batch)
             if output is None:
                 return await export_batch(
@@ -653,12 +698,22 @@ def prune(
     """Drop a finished batch's large payloads (inputs, event bodies, intermediate outputs)."""
 
     async def main() -> int:
-        async with open_store(db) as store:
+        async with _existing(db) as store:
             record = await store.batch(batch)
             return await store.prune(record.id, keep_steps=["personalization"])
 
     changed = _run(main)
     out.print(f"pruned {changed} row(s)")
+
+
+def _existing(db: Path) -> AbstractAsyncContextManager[Store]:
+    """The store at ``db`` for a command that reads it: never a new, empty one."""
+    require_existing(db)
+    return open_store(db)
+
+
+def _fail(message: str) -> None:
+    raise CliError(message)
 
 
 # Commands in their own modules register on `app`; they import this module.

@@ -7,10 +7,19 @@ the company fields a rep filters on. The columns are listed in
 :data:`CRM_COLUMNS` and README.md; the number of follow-up columns comes from
 the batch's campaign (``limits.follow_up_days``), so every row has the same.
 
-A CSV cell that a spreadsheet would run as a formula (starting with ``=``,
-``+``, ``-``, ``@``, or a tab/carriage return) is prefixed with an apostrophe:
-lead data comes from the internet, and a company description is no place for
-a formula. ``excel=True`` starts the file with a UTF-8 byte-order mark, which
+Everything exported came, at some point, from the internet (a lead file, a
+website, a model), so every string is cleaned on the way out (:func:`clean_text`):
+NUL and other control characters are dropped (a terminal would run an escape
+sequence; a CRM import chokes on NUL; tab, newline and carriage return stay) and
+secrets are scrubbed.
+
+A CSV cell that a spreadsheet would evaluate is prefixed with an apostrophe
+(:func:`neutralise_cell`): one starting with ``=`` or ``@`` (or a tab or
+carriage return, which some spreadsheets skip before reading a formula), and
+one starting with ``+`` or ``-`` whose rest has an operator, a parenthesis or a
+reference character (``-2+3``, ``+SUM(A1)``, ``-cmd|' /C calc'!A0``). A plain
+signed number (``-5``, ``+1 555 0100``) or a name (``-Dana``) is data and stays.
+``excel=True`` starts the file with a UTF-8 byte-order mark, which
 is how Windows Excel knows the file is UTF-8 (accents survive).
 """
 
@@ -19,6 +28,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, Literal, TextIO
 
@@ -27,11 +37,19 @@ from nameparser import HumanName
 from salesbus.agents.campaign import Campaign
 from salesbus.agents.events import OutreachDrafted
 from salesbus.agents.models import Channel, Contact, Message, MessageKind, Severity
+from salesbus.observability.secrets import scrub_secrets
 
 from .approval import final_output
 from .store import Store, WorkflowRecord
 
-__all__ = ["CRM_COLUMNS", "crm_columns", "export_batch", "neutralise_cell", "split_name"]
+__all__ = [
+    "CRM_COLUMNS",
+    "clean_text",
+    "crm_columns",
+    "export_batch",
+    "neutralise_cell",
+    "split_name",
+]
 
 ExportFormat = Literal["jsonl", "csv"]
 
@@ -70,7 +88,11 @@ _LAST_COLUMNS = ["linkedin_day", "linkedin_note", "call_day", "call_script"]
 _SEVERITY = list(Severity)
 """Least to most severe: the top pain point is the first of the most severe."""
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_ALWAYS_FORMULA = ("=", "@", "\t", "\r")
+_SIGNED = ("+", "-")
+_FORMULA_CHARS = re.compile(r"[-+*/^&%=()|!:;,<>\[\]{}\"']")
+"""In the rest of a ``+``/``-`` cell: what makes it compute or call something."""
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def crm_columns(follow_ups: int) -> list[str]:
@@ -83,9 +105,32 @@ def crm_columns(follow_ups: int) -> list[str]:
     return [*CRM_COLUMNS, *middle, *_LAST_COLUMNS]
 
 
+def clean_text(value: str) -> str:
+    """``value`` without control characters (tab, newline, carriage return stay) and secrets."""
+    return scrub_secrets(_CONTROL.sub("", value))
+
+
 def neutralise_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    """A CSV cell a spreadsheet will show as data: cleaned, and ``'``-prefixed if it
+    would be evaluated (see the module's docstring for the rule)."""
+    if not isinstance(value, str):
+        return value
+    value = clean_text(value)
+    if value.startswith(_ALWAYS_FORMULA) or (
+        value.startswith(_SIGNED) and _FORMULA_CHARS.search(value, 1)
+    ):
         return "'" + value
+    return value
+
+
+def _cleaned(value: Any) -> Any:
+    """A JSON value with every string in it cleaned."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(str(k)): _cleaned(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
     return value
 
 
@@ -213,7 +258,7 @@ async def export_batch(
             row = _row(workflow, drafted, jaeger_url)
             writer.writerow({k: neutralise_cell(v) for k, v in row.items()})
         else:
-            out.write(json.dumps(_full(workflow, drafted), ensure_ascii=False) + "\n")
+            out.write(json.dumps(_cleaned(_full(workflow, drafted)), ensure_ascii=False) + "\n")
         count += 1
     return count
 

@@ -31,6 +31,7 @@ from .budget import Budget, estimate_batch
 from .engine import Admission, BatchProgress, Orchestrator, WorkflowTracer
 from .retry import RetryPolicy
 from .sales import sales_pipeline
+from .settings_check import check_run_settings
 from .store import Store
 from .transports import declare_agents, make_transport
 
@@ -76,6 +77,9 @@ class RunSettings:
     simulation: Simulation = field(default_factory=Simulation)
     transport: str | None = None
     """``None``/``memory``: agents run in this process; ``nats://…``: in ``salesbus worker``s."""
+
+    def __post_init__(self) -> None:
+        check_run_settings(self)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(

@@ -45,6 +45,7 @@ from salesbus.bus import Event, encode_event
 
 from .schema import MIGRATIONS, SCHEMA_VERSION
 from .states import PENDING, TERMINAL_STATES
+from .store_check import checked_open, like_prefix
 
 __all__ = [
     "EVENT_BODY_LIMIT",
@@ -323,8 +324,8 @@ class Store:
             row = await self._one("SELECT * FROM batches ORDER BY created_at DESC, id LIMIT 1")
         else:
             rows = await self._rows(
-                "SELECT * FROM batches WHERE id = ? OR id LIKE ? ORDER BY id",
-                (batch_id, f"{batch_id}%"),
+                "SELECT * FROM batches WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY id",
+                (batch_id, like_prefix(batch_id)),
             )
             exact = [r for r in rows if r["id"] == batch_id]
             if len(rows) > 1 and not exact:
@@ -375,8 +376,8 @@ class Store:
     async def workflow(self, id_or_prefix: str) -> WorkflowRecord:
         """:raises StoreError: no workflow, or a prefix that matches several."""
         rows = await self._rows(
-            "SELECT * FROM workflows WHERE id = ? OR id LIKE ? LIMIT 2",
-            (id_or_prefix, f"{id_or_prefix}%"),
+            "SELECT * FROM workflows WHERE id = ? OR id LIKE ? ESCAPE '\\' LIMIT 2",
+            (id_or_prefix, like_prefix(id_or_prefix)),
         )
         exact = [r for r in rows if r["id"] == id_or_prefix]
         if exact:
@@ -737,7 +738,7 @@ async def open_store(path: str | Path = "salesbus.db") -> AsyncIterator[Store]:
             scratch = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="salesbus-"))
             location = str(Path(scratch) / "salesbus.db")
         Path(location).parent.mkdir(parents=True, exist_ok=True)
-        writer_conn = await anyio.to_thread.run_sync(_writer_connection, location)
+        writer_conn = await anyio.to_thread.run_sync(checked_open, location, _writer_connection)
         cleanup.callback(writer_conn.close)
         async with aiosqlite.connect(location, isolation_level=None) as conn:
             conn.row_factory = aiosqlite.Row

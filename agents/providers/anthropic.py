@@ -40,6 +40,8 @@ import anthropic
 from anthropic.types import Message as ApiMessage
 from anthropic.types import MessageParam, OutputConfigParam, TextBlockParam
 
+from salesbus.observability.secrets import register_secret
+
 from ..campaign import Campaign
 from ..errors import AuthenticationError, InvalidOutputError
 from ..facts import FactBook, facts_from_company
@@ -142,6 +144,7 @@ class AnthropicProvider:
             client = client.with_options(max_retries=0, timeout=timeout)
         self._client = client
         self._secret = client.api_key or client.auth_token
+        register_secret(self._secret)
 
     @property
     def generated_by(self) -> str:

@@ -14,6 +14,8 @@ from email.utils import parsedate_to_datetime
 
 import anthropic
 
+from salesbus.observability.secrets import scrub_secrets
+
 from ..errors import (
     AuthenticationError,
     BadRequestError,
@@ -35,7 +37,7 @@ def scrub(text: str, secret: str | None = None) -> str:
     """``text`` fit for an exception or a log: no key, no email address, bounded length."""
     if secret:
         text = text.replace(secret, "[redacted]")
-    text = _EMAIL.sub("[email]", text)
+    text = _EMAIL.sub("[email]", scrub_secrets(text))
     return text if len(text) <= _MAX_SERVER_MESSAGE else text[:_MAX_SERVER_MESSAGE] + "…"
 
 

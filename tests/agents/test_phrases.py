@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from salesbus.agents.phrases import mentions, mentions_any
@@ -46,6 +46,9 @@ WORDS = ["no", "no catch", "ſpecial", "Sıte", "KEY", "a-b", "tea", "it's", "10
 
 
 @settings(max_examples=300, deadline=None)
+@example(text=["it's"], phrase="S")
+@example(text=["100%"], phrase="100")
+@example(text=["x'it's"], phrase="it's")
 @given(
     text=st.lists(st.one_of(st.sampled_from(WORDS), st.text(ALPHABET, max_size=6)), max_size=8),
     phrase=st.one_of(st.sampled_from(WORDS), st.text(ALPHABET, max_size=8)),

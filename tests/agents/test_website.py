@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import time
@@ -274,6 +275,42 @@ async def test_tries_the_next_address_when_one_does_not_answer(website: FakeWebs
     resolver = static_resolver({"acme.test": ["127.0.0.2", "127.0.0.1"]})
 
     async with WebsiteFetcher(LOOPBACK_ALLOWED, resolver=resolver) as fetcher:
+        page = await fetcher.fetch(f"http://acme.test:{website.port}/")
+
+    assert page.title == "Acme Robotics"
+
+
+@pytest.fixture
+def clogged_port(website: FakeWebsite) -> Iterator[None]:
+    """127.0.0.2 on the website's port: a listener whose backlog is full and which
+    never accepts, so a connection there times out instead of being refused."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.2", website.port))
+    listener.listen(0)
+    fillers = []
+    for _ in range(4):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.2", website.port))
+        fillers.append(filler)
+    time.sleep(0.1)
+    try:
+        yield
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+async def test_tries_the_next_address_when_one_times_out_on_connect(
+    website: FakeWebsite, clogged_port: None
+) -> None:
+    website.html("/", HOMEPAGE)
+    resolver = static_resolver({"acme.test": ["127.0.0.2", "127.0.0.1"]})
+    settings = FetchSettings(allow_private=True, connect_timeout=0.5, deadline=5)
+
+    async with WebsiteFetcher(settings, resolver=resolver) as fetcher:
         page = await fetcher.fetch(f"http://acme.test:{website.port}/")
 
     assert page.title == "Acme Robotics"

@@ -28,6 +28,8 @@ class Page:
     """Seconds to wait before answering (cut short when the server stops)."""
     repeat: int = 1
     """The body is sent this many times: a huge response without a huge buffer."""
+    drip: float = 0.0
+    """Seconds to wait between the repeats of the body: a slow drip."""
 
 
 @dataclass(frozen=True)
@@ -114,9 +116,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(page.body) * page.repeat))
         self.end_headers()
         for _ in range(page.repeat):
-            if website.stopping.is_set():
+            if website.stopping.is_set() or (page.drip and website.stopping.wait(page.drip)):
                 return
             self.wfile.write(page.body)
+            if page.drip:
+                self.wfile.flush()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
