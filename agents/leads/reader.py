@@ -131,7 +131,12 @@ class LeadStream:
         if delimiter is None:
             delimiter = _sniff("".join(head))
         reader = csv.reader(itertools.chain(head, lines), delimiter=delimiter)
-        headers = next(reader, None)
+        try:
+            headers = next(reader, None)
+        except csv.Error as exc:  # a stray carriage return inside a quoted header cell
+            raise LeadFileError(
+                f"{self._lines.name}: the header row cannot be read ({exc})"
+            ) from None
         if headers is None or not any(h.strip() for h in headers):
             raise LeadFileError(f"{self._lines.name} has no header row")
         self._set_columns(headers)

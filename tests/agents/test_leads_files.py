@@ -9,7 +9,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from salesbus.agents.errors import LeadFileError
@@ -243,6 +243,8 @@ _CSVISH = st.text(alphabet=st.sampled_from(list('ab,;\t"\n\r {}[]:\x00\u2028é1-
 
 
 @settings(max_examples=150, deadline=None)
+@example(b'"a\rb"x\r,c\nfoo,bar\n', "leads.csv")
+@example(b"a\x00\rb\n", "leads.csv")
 @given(
     st.one_of(st.binary(max_size=600), _CSVISH.map(lambda t: ("name,website\n" + t).encode())),
     _SUFFIXES,
