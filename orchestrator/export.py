@@ -50,9 +50,10 @@ def neutralise_cell(value: object) -> object:
 
 
 async def _records(
-    store: Store, workflows: Iterable[WorkflowRecord]
+    store: Store, batch_id: str, states: Iterable[str] | None
 ) -> AsyncIterator[tuple[WorkflowRecord, OutreachDrafted | None]]:
-    for workflow in workflows:
+    """Streamed from the database a page at a time: memory stays flat for any batch."""
+    async for workflow in store.iter_workflows(batch_id, states):
         yield workflow, await final_output(store, workflow.id)
 
 
@@ -106,13 +107,12 @@ async def export_batch(
     states: Iterable[str] | None = None,
 ) -> int:
     """Write the batch's workflows to ``out``; returns how many were written."""
-    workflows = await store.workflows(batch_id, states)
     count = 0
     writer: csv.DictWriter[str] | None = None
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=CRM_COLUMNS, extrasaction="ignore")
         writer.writeheader()
-    async for workflow, drafted in _records(store, workflows):
+    async for workflow, drafted in _records(store, batch_id, states):
         if writer is not None:
             row = _row(workflow, drafted)
             writer.writerow({k: neutralise_cell(v) for k, v in row.items()})

@@ -77,11 +77,13 @@ def render_metrics(metrics: BatchMetrics, console: Console) -> None:
         "success rate (completed / finished): "
         + (f"{rate:.1%}" if rate is not None else "n/a (nothing finished)")
     )
+    interrupted = ["interrupted"] if metrics.interrupted else []
     steps = Table(
         "step",
         "attempts",
         "ok",
         "failed",
+        *interrupted,
         "skipped",
         "p50 ms",
         "p95 ms",
@@ -94,7 +96,8 @@ def render_metrics(metrics: BatchMetrics, console: Console) -> None:
             step.step,
             str(step.attempts),
             str(step.succeeded),
-            str(step.failed + step.abandoned),
+            str(step.failed),
+            *([str(step.abandoned)] if interrupted else []),
             str(step.skipped),
             _ms(step.p50_ms),
             _ms(step.p95_ms),
@@ -110,6 +113,11 @@ def render_metrics(metrics: BatchMetrics, console: Console) -> None:
         f"LLM: {metrics.calls} calls, {metrics.input_tokens:,} input tokens,"
         f" {metrics.output_tokens:,} output tokens, ${metrics.cost_usd:.4f}"
     )
+    if metrics.interrupted:
+        console.print(
+            f"[yellow]{metrics.interrupted} attempt(s) were interrupted by a kill or stop:[/]"
+            " their model calls and cost are unknown and not included above"
+        )
 
 
 def _ms(value: float | None) -> str:

@@ -11,8 +11,18 @@ with hundreds of workflows. Other processes (``salesbus approve``
 while a run is going) wait on ``busy_timeout`` instead of failing, so "database
 is locked" never reaches a user.
 
-Size policy for payloads: a step's *output* is kept whole — it is the next
-step's input after a restart and what ``export`` reads; a step's *input* and an
+A write that fails is never only a log line: a failing group is re-applied
+with each write under its own savepoint (one bad statement undoes only its own
+write), a failed write is tried again up to :data:`WRITE_TRIES` times, and then
+a waiting caller gets a :class:`StoreError` while an unwaited write is reported
+to :attr:`Store.on_lost_write` (the orchestrator fails its workflow).
+
+Reads of a whole batch (resume, metrics, export) go a page or an aggregate at a
+time, never the batch's payloads at once.
+
+Size policy for payloads: a step's *output* is kept whole (compressed when
+large, see ``payloads.py``) — it is the next step's input after a restart and
+what ``export`` reads; a step's *input* and an
 event-log entry keep the event without its payload fields (they name them:
 the payloads are the workflow's company or the previous step's output, stored
 whole once); a log body still over :data:`EVENT_BODY_LIMIT` characters is
@@ -24,12 +34,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import signal
 import sqlite3
 import tempfile
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,8 +49,10 @@ import anyio
 from pydantic import BaseModel
 
 from salesbus.agents.models import Company
-from salesbus.bus import Event, encode_event
+from salesbus.bus import Event
 
+from .faults import Faults, faults_from_env
+from .payloads import PAYLOAD_VERSION, StoredPayload, load_payload
 from .schema import MIGRATIONS, SCHEMA_VERSION
 from .states import PENDING, TERMINAL_STATES
 
@@ -50,6 +60,8 @@ __all__ = [
     "EVENT_BODY_LIMIT",
     "AttemptRecord",
     "BatchRecord",
+    "ResumePoint",
+    "StepHistory",
     "Store",
     "StoreError",
     "WorkflowRecord",
@@ -61,8 +73,13 @@ logger = logging.getLogger("salesbus.store")
 EVENT_BODY_LIMIT = 4_096
 BUSY_TIMEOUT_MS = 30_000
 MAX_WRITES_PER_COMMIT = 2_000
-KILL_IN_WRITE_ENV = "SALESBUS_FAULT_KILL_IN_WRITE"
-"""Test hook: SIGKILL this process in the middle of its Nth write transaction."""
+WRITE_TRIES = 4
+"""A write that fails is tried this many times in all before its error is reported."""
+PAGE = 500
+"""Rows read per query when a batch is streamed."""
+
+LostWriteHook = Callable[[str | None, BaseException], None]
+"""Told of an unwaited write that failed every try: (its owner, the last error)."""
 
 
 class StoreError(Exception):
@@ -148,37 +165,28 @@ def compact_event_json(event: Event) -> str:
     )
 
 
-class _Encoded:
-    """An event bound as a statement parameter, serialised only when the writer binds it.
-
-    sqlite3 asks a parameter to ``__conform__`` itself at execution time, in
-    the writer's thread: a burst of step completions then queues events that
-    exist anyway, not a second copy of each as a large JSON string.
-    """
-
-    __slots__ = ("event",)
-
-    def __init__(self, event: Event) -> None:
-        self.event = event
-
-    def __conform__(self, protocol: object) -> str:
-        return encode_event(self.event).decode()
-
-
 class _Write:
-    __slots__ = ("done", "error", "rowcounts", "statements")
+    __slots__ = ("done", "error", "owner", "rowcounts", "statements", "tries")
 
-    def __init__(self, statements: list[Statement], wait: bool) -> None:
+    def __init__(self, statements: list[Statement], wait: bool, owner: str | None = None) -> None:
         self.statements = statements
         self.done: anyio.Event | None = anyio.Event() if wait else None
         self.error: BaseException | None = None
         self.rowcounts: list[int] = []
+        self.owner = owner
+        self.tries = 0
 
 
 class Store:
     """Batches, workflows, step attempts, decisions and the event log of one SQLite file."""
 
-    def __init__(self, conn: aiosqlite.Connection, writer: sqlite3.Connection, path: str) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        writer: sqlite3.Connection,
+        path: str,
+        faults: Faults | None = None,
+    ) -> None:
         self.path = path
         self._conn = conn
         self._writer = writer
@@ -186,17 +194,30 @@ class Store:
         self._wakeup = anyio.Event()
         self._closing = False
         self._commits = 0
-        self._kill_in_write = int(os.environ.get(KILL_IN_WRITE_ENV, "0") or 0)
+        self.faults = faults if faults is not None else faults_from_env()
         self.rows_written = 0
+        self.write_errors = 0
+        """Writes that failed a try (each is retried up to :data:`WRITE_TRIES` times)."""
+        self.lost_writes = 0
+        """Unwaited writes that failed every try; each was reported to :attr:`on_lost_write`."""
+        self.on_lost_write: LostWriteHook | None = None
 
     # -- writing -------------------------------------------------------------------
 
-    def enqueue(self, statements: list[Statement]) -> None:
-        """Queue writes to commit with the next group; do not wait for them."""
-        self._push(_Write(statements, wait=False))
+    def enqueue(self, statements: list[Statement], owner: str | None = None) -> None:
+        """Queue writes to commit with the next group; do not wait for them.
+
+        A write that fails is retried; one that fails every try is reported to
+        :attr:`on_lost_write` with ``owner`` (the orchestrator fails that
+        workflow), never only logged.
+        """
+        self._push(_Write(statements, wait=False, owner=owner))
 
     async def commit(self, statements: list[Statement]) -> list[int]:
-        """Queue writes and wait until they are durable; returns each statement's rowcount."""
+        """Queue writes and wait until they are durable; returns each statement's rowcount.
+
+        :raises StoreError: the write failed every one of its tries.
+        """
         write = _Write(statements, wait=True)
         self._push(write)
         assert write.done is not None
@@ -227,26 +248,77 @@ class Store:
                 self._queue.popleft() for _ in range(min(len(self._queue), MAX_WRITES_PER_COMMIT))
             ]
             with anyio.CancelScope(shield=True):
-                error = await anyio.to_thread.run_sync(self._apply, group)
+                await anyio.to_thread.run_sync(self._apply, group)
             for write in group:
-                write.error = error
+                if write.error is not None:
+                    self.write_errors += 1
+                    write.tries += 1
+                    if write.tries < WRITE_TRIES and not self._closing:
+                        write.error, write.rowcounts = None, []
+                        self._queue.append(write)
+                        continue
+                    if write.done is None:
+                        self._lost(write)
                 if write.done is not None:
                     write.done.set()
 
-    def _apply(self, group: list[_Write]) -> BaseException | None:
-        """One transaction for the whole group, in a worker thread; the error, if any."""
+    def _lost(self, write: _Write) -> None:
+        self.lost_writes += 1
+        assert write.error is not None
+        logger.error("a write of %s failed %d times: %s", write.owner, write.tries, write.error)
+        if self.on_lost_write is not None:
+            self.on_lost_write(write.owner, write.error)
+
+    def _apply(self, group: list[_Write]) -> None:
+        """Commit the group in one transaction (in a worker thread); set each write's error.
+
+        The fast path runs the whole group at once. If any statement fails, the
+        group is rolled back and run again with each write under its own
+        savepoint, so a bad statement costs only its own write: the others in
+        the group commit.
+        """
         conn = self._writer
         try:
             conn.execute("BEGIN IMMEDIATE")
             self._execute_group(group)
             self._maybe_die_mid_write()
             conn.execute("COMMIT")
+            self._commits += 1
+            return
         except Exception as exc:
-            logger.exception("store write of %d operations failed", len(group))
-            conn.execute("ROLLBACK")
-            return exc
-        self._commits += 1
-        return None
+            logger.warning("a group of %d writes failed (%s); applying one by one", len(group), exc)
+            _rollback(conn)
+        for write in group:
+            write.rowcounts = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for write in group:
+                self._apply_one(write)
+            self._maybe_die_mid_write()
+            conn.execute("COMMIT")
+            self._commits += 1
+        except Exception as exc:  # BEGIN or COMMIT: nothing of the group is durable
+            _rollback(conn)
+            for write in group:
+                write.error, write.rowcounts = exc, []
+
+    def _apply_one(self, write: _Write) -> None:
+        conn = self._writer
+        conn.execute("SAVEPOINT one_write")
+        try:
+            for sql, params in write.statements:
+                self._check_fault(sql)
+                rowcount = conn.execute(sql, params).rowcount
+                write.rowcounts.append(rowcount)
+                self.rows_written += max(rowcount, 0)
+        except Exception as exc:
+            conn.execute("ROLLBACK TO one_write")
+            write.error, write.rowcounts = exc, []
+        conn.execute("RELEASE one_write")
+
+    def _check_fault(self, sql: str) -> None:
+        if self.faults.statement is not None:
+            self.faults.statement(sql)
 
     def _execute_group(self, group: list[_Write]) -> None:
         """Execute in order; runs of one statement from unwaited writes go in one executemany."""
@@ -256,6 +328,7 @@ class Store:
 
         def flush_run() -> None:
             if run_sql is not None and run_params:
+                self._check_fault(run_sql)
                 conn.executemany(run_sql, run_params)
                 self.rows_written += len(run_params)
 
@@ -270,14 +343,16 @@ class Store:
             flush_run()
             run_sql, run_params = None, []
             for sql, params in write.statements:
+                self._check_fault(sql)
                 rowcount = conn.execute(sql, params).rowcount
                 write.rowcounts.append(rowcount)
                 self.rows_written += max(rowcount, 0)
         flush_run()
 
     def _maybe_die_mid_write(self) -> None:
-        if self._kill_in_write and self._commits + 1 >= self._kill_in_write:
-            os.kill(os.getpid(), signal.SIGKILL)
+        kill_at = self.faults.kill_in_write
+        if kill_at and self._commits + 1 >= kill_at:
+            self.faults.kill_now()
 
     # -- reading -------------------------------------------------------------------
 
@@ -336,46 +411,86 @@ class Store:
 
     # -- workflows -----------------------------------------------------------------
 
-    async def add_workflows(self, batch_id: str, items: Iterable[tuple[str, Company]]) -> int:
-        """Insert workflows not yet in the batch; returns how many were new."""
-        stamp = now()
-        statements: list[Statement] = [
-            (
-                "INSERT OR IGNORE INTO workflows (id, batch_id, seq, company_key, company_name,"
-                " company_json, line, state, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    async def add_workflows(
+        self, batch_id: str, items: Iterable[tuple[str, str, Company]]
+    ) -> tuple[int, int]:
+        """Make each ``(workflow id, company key, company)`` a member of the batch.
+
+        A workflow already in the store (the same company under the same
+        campaign and model, from any batch) is joined, not duplicated. Items are
+        written a page at a time, so a lead list is never held twice.
+        Returns (members new to the batch, workflows new to the store).
+        """
+        members = created = 0
+        page: list[Statement] = []
+        for seq, (workflow_id, key, company) in enumerate(items):
+            stamp = now()
+            page.append(
                 (
-                    workflow_id,
-                    batch_id,
-                    seq,
-                    company.key,
-                    company.name,
-                    company.model_dump_json(exclude_none=True),
-                    company.line,
-                    PENDING,
-                    stamp,
-                    stamp,
-                ),
+                    "INSERT OR IGNORE INTO workflows (id, batch_id, seq, company_key,"
+                    " company_name, company_json, line, state, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        workflow_id,
+                        batch_id,
+                        seq,
+                        key,
+                        company.name,
+                        company.model_dump_json(exclude_none=True),
+                        company.line,
+                        PENDING,
+                        stamp,
+                        stamp,
+                    ),
+                )
             )
-            for seq, (workflow_id, company) in enumerate(items)
-        ]
-        return sum(await self.commit(statements))
+            page.append(
+                (
+                    "INSERT OR IGNORE INTO batch_members (batch_id, workflow_id, seq)"
+                    " VALUES (?, ?, ?)",
+                    (batch_id, workflow_id, seq),
+                )
+            )
+            if len(page) >= 2 * PAGE:
+                counts = await self.commit(page)
+                created, members = created + sum(counts[::2]), members + sum(counts[1::2])
+                page = []
+        if page:
+            counts = await self.commit(page)
+            created, members = created + sum(counts[::2]), members + sum(counts[1::2])
+        return members, created
 
     async def workflows(
         self, batch_id: str, states: Iterable[str] | None = None
     ) -> list[WorkflowRecord]:
-        sql = "SELECT * FROM workflows WHERE batch_id = ?"
-        params: list[Any] = [batch_id]
-        if states is not None:
-            wanted = list(states)
-            sql += f" AND state IN ({', '.join('?' * len(wanted))})"
-            params.extend(wanted)
-        return [_workflow(r) for r in await self._rows(sql + " ORDER BY seq", params)]
+        """The batch's workflows in lead-list order (all in memory: for small selections)."""
+        return [w async for w in self.iter_workflows(batch_id, states)]
+
+    async def iter_workflows(
+        self, batch_id: str, states: Iterable[str] | None = None
+    ) -> AsyncGenerator[WorkflowRecord, None]:
+        """The batch's workflows in lead-list order, read a page at a time."""
+        where = "m.batch_id = ? AND m.seq > ?"
+        wanted = list(states) if states is not None else None
+        if wanted is not None:
+            where += f" AND w.state IN ({', '.join('?' * len(wanted))})"
+        after = -1
+        while True:
+            rows = await self._rows(
+                f"SELECT {_MEMBER_COLUMNS} FROM batch_members m JOIN workflows w"
+                f" ON w.id = m.workflow_id WHERE {where} ORDER BY m.seq LIMIT {PAGE}",
+                [batch_id, after, *(wanted or ())],
+            )
+            for row in rows:
+                yield _workflow(row)
+            if len(rows) < PAGE:
+                return
+            after = rows[-1]["seq"]
 
     async def workflow(self, id_or_prefix: str) -> WorkflowRecord:
         """:raises StoreError: no workflow, or a prefix that matches several."""
         rows = await self._rows(
-            "SELECT * FROM workflows WHERE id = ? OR id LIKE ? LIMIT 2",
+            f"SELECT {_OWN_COLUMNS} FROM workflows w WHERE w.id = ? OR w.id LIKE ? LIMIT 2",
             (id_or_prefix, f"{id_or_prefix}%"),
         )
         exact = [r for r in rows if r["id"] == id_or_prefix]
@@ -389,10 +504,31 @@ class Store:
 
     async def state_counts(self, batch_id: str) -> dict[str, int]:
         rows = await self._rows(
-            "SELECT state, COUNT(*) AS n FROM workflows WHERE batch_id = ? GROUP BY state",
+            "SELECT w.state, COUNT(*) AS n FROM batch_members m JOIN workflows w"
+            " ON w.id = m.workflow_id WHERE m.batch_id = ? GROUP BY w.state",
             (batch_id,),
         )
         return {str(r["state"]): int(r["n"]) for r in rows}
+
+    def refresh(self, batch_id: str) -> list[Statement]:
+        """Run the batch's workflows again from the start: ``--refresh``.
+
+        Earlier attempts are kept as ``superseded`` (numbering goes on; they no
+        longer count as successes, failures or crashes).
+        """
+        members = "SELECT workflow_id FROM batch_members WHERE batch_id = ?"
+        return [
+            (
+                "UPDATE step_attempts SET status = 'superseded' WHERE status != 'running'"
+                f" AND workflow_id IN ({members})",
+                (batch_id,),
+            ),
+            (
+                "UPDATE workflows SET state = ?, step = NULL, reason = NULL, retry_base = 0,"
+                f" finished_at = NULL, updated_at = ? WHERE id IN ({members})",
+                (PENDING, now(), batch_id),
+            ),
+        ]
 
     def set_state(
         self,
@@ -402,14 +538,23 @@ class Store:
         step: str | None = None,
         reason: str | None = None,
         retry_base: int = 0,
+        if_state: str | None = None,
     ) -> Statement:
-        """Move a workflow; ``retry_base`` is the attempts ``step`` used before a manual retry."""
+        """Move a workflow; ``retry_base`` is the attempts ``step`` used before a manual retry.
+
+        With ``if_state`` the move is a compare-and-set: rowcount 0 means the
+        workflow was no longer in that state (someone else moved it first).
+        """
         finished = now() if state in TERMINAL_STATES else None
-        return (
+        sql = (
             "UPDATE workflows SET state = ?, step = ?, reason = ?, retry_base = ?,"
-            " updated_at = ?, finished_at = ? WHERE id = ?",
-            (state, step, reason, retry_base, now(), finished, workflow_id),
+            " updated_at = ?, finished_at = ? WHERE id = ?"
         )
+        params: tuple[Any, ...] = (state, step, reason, retry_base, now(), finished, workflow_id)
+        if if_state is not None:
+            sql += " AND state = ?"
+            params += (if_state,)
+        return sql, params
 
     def set_trace(self, workflow_id: str, trace_id: str, span_id: str) -> Statement:
         return (
@@ -457,8 +602,8 @@ class Store:
         return (
             "INSERT INTO step_attempts (workflow_id, step, attempt, status, started_at, ended_at,"
             " duration_ms, error_kind, error_message, retryable, retry_after, output_json,"
-            " calls, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd)"
-            " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " calls, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd,"
+            " payload_version) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
             " WHERE 1" + (guard if status == "succeeded" else "") + " ON CONFLICT"
             " (workflow_id, step, attempt) DO UPDATE SET status = excluded.status,"
             " ended_at = excluded.ended_at, duration_ms = excluded.duration_ms,"
@@ -467,7 +612,8 @@ class Store:
             " output_json = excluded.output_json, calls = excluded.calls,"
             " input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,"
             " cache_read_tokens = excluded.cache_read_tokens,"
-            " cache_write_tokens = excluded.cache_write_tokens, cost_usd = excluded.cost_usd",
+            " cache_write_tokens = excluded.cache_write_tokens, cost_usd = excluded.cost_usd,"
+            " payload_version = excluded.payload_version",
             (
                 workflow_id,
                 step,
@@ -480,24 +626,29 @@ class Store:
                 error.get("message"),
                 None if not error else int(bool(error.get("retryable"))),
                 error.get("retry_after"),
-                _Encoded(output) if output is not None else None,
+                StoredPayload(output) if output is not None else None,
                 usage.get("calls", 0),
                 usage.get("input_tokens", 0),
                 usage.get("output_tokens", 0),
                 usage.get("cache_read_tokens", 0),
                 usage.get("cache_write_tokens", 0),
                 usage.get("cost_usd", 0.0),
+                PAYLOAD_VERSION,
             )
             + ((workflow_id, step) if status == "succeeded" else ()),
         )
 
     def abandon_running_attempts(self, batch_id: str) -> Statement:
-        """Attempts a crash interrupted: they count against the budget and end as abandoned."""
+        """Attempts a crash or a stop interrupted: ``abandoned``, outside the retry budget.
+
+        Called only by the holder of the batch's lease, so no other process is
+        running them.
+        """
         return (
             "UPDATE step_attempts SET status = 'abandoned', ended_at = ?,"
             " error_kind = 'interrupted', error_message = 'the process stopped mid-attempt'"
             " WHERE status = 'running' AND workflow_id IN"
-            " (SELECT id FROM workflows WHERE batch_id = ?)",
+            " (SELECT workflow_id FROM batch_members WHERE batch_id = ?)",
             (now(), batch_id),
         )
 
@@ -507,55 +658,132 @@ class Store:
         )
         return [_attempt(r) for r in rows]
 
-    async def batch_attempts(self, batch_id: str) -> list[AttemptRecord]:
-        rows = await self._rows(
-            "SELECT a.* FROM step_attempts a JOIN workflows w ON w.id = a.workflow_id"
-            " WHERE w.batch_id = ? ORDER BY a.id",
-            (batch_id,),
-        )
-        return [_attempt(r) for r in rows]
+    async def resume_point(self, workflow: WorkflowRecord) -> ResumePoint:
+        """Where a workflow stands: each succeeded step's output, and each step's history.
 
-    async def resume_points(
-        self, batch_id: str
-    ) -> dict[str, tuple[dict[str, str], dict[str, int]]]:
-        """Per workflow: each succeeded step's output, and how many attempts each step used."""
+        Failures and crashes count from the workflow's ``retry_base`` for the step
+        it is at (a manual retry sets attempts before it aside).
+        """
         rows = await self._rows(
-            "SELECT a.workflow_id, a.step, a.status, a.attempt, a.output_json"
-            " FROM step_attempts a JOIN workflows w ON w.id = a.workflow_id"
-            " WHERE w.batch_id = ? ORDER BY a.id",
+            "SELECT step, status, attempt, output_json FROM step_attempts"
+            " WHERE workflow_id = ? ORDER BY id",
+            (workflow.id,),
+        )
+        point = ResumePoint()
+        for row in rows:
+            step, status, attempt = row["step"], row["status"], int(row["attempt"])
+            history = point.steps.setdefault(step, StepHistory())
+            history.last_attempt = max(history.last_attempt, attempt)
+            base = workflow.retry_base if step == workflow.step else 0
+            if attempt <= base:
+                continue
+            if status == "succeeded" and row["output_json"] is not None:
+                point.outputs[step] = load_payload(row["output_json"])
+            elif status == "failed":
+                history.failures += 1
+            elif status == "abandoned":
+                history.crashes += 1
+        return point
+
+    async def step_totals(self, batch_id: str) -> list[aiosqlite.Row]:
+        """Per step and status: attempts, calls, tokens, cost (in first-seen step order)."""
+        return await self._rows(
+            "SELECT a.step, a.status, COUNT(*) AS n, MIN(a.id) AS first, SUM(a.calls) AS calls,"
+            " SUM(a.input_tokens + a.cache_read_tokens + a.cache_write_tokens) AS input_tokens,"
+            " SUM(a.output_tokens) AS output_tokens, SUM(a.cost_usd) AS cost_usd"
+            " FROM batch_members m JOIN step_attempts a ON a.workflow_id = m.workflow_id"
+            " WHERE m.batch_id = ? GROUP BY a.step, a.status ORDER BY first",
             (batch_id,),
         )
-        points: dict[str, tuple[dict[str, str], dict[str, int]]] = {}
-        for row in rows:
-            outputs, used = points.setdefault(row["workflow_id"], ({}, {}))
-            used[row["step"]] = max(used.get(row["step"], 0), int(row["attempt"]))
-            if row["status"] == "succeeded" and row["output_json"]:
-                outputs[row["step"]] = row["output_json"]
-        return points
+
+    async def duration_rank(self, batch_id: str, step: str, rank: int) -> float | None:
+        """The ``rank``-th (1-based) shortest finished duration of a step in the batch."""
+        row = await self._one(
+            "SELECT a.duration_ms FROM batch_members m JOIN step_attempts a"
+            " ON a.workflow_id = m.workflow_id WHERE m.batch_id = ? AND a.step = ?"
+            " AND a.duration_ms IS NOT NULL AND a.status IN ('succeeded', 'failed', 'skipped')"
+            " ORDER BY a.duration_ms LIMIT 1 OFFSET ?",
+            (batch_id, step, rank - 1),
+        )
+        return None if row is None else float(row["duration_ms"])
+
+    async def duration_count(self, batch_id: str, step: str) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) AS n FROM batch_members m JOIN step_attempts a"
+            " ON a.workflow_id = m.workflow_id WHERE m.batch_id = ? AND a.step = ?"
+            " AND a.duration_ms IS NOT NULL AND a.status IN ('succeeded', 'failed', 'skipped')",
+            (batch_id, step),
+        )
+        return 0 if row is None else int(row["n"])
+
+    async def top_failures(self, batch_id: str, limit: int = 5) -> list[tuple[str, int]]:
+        rows = await self._rows(
+            "SELECT a.step || ': ' || a.error_kind AS what, COUNT(*) AS n"
+            " FROM batch_members m JOIN step_attempts a ON a.workflow_id = m.workflow_id"
+            " WHERE m.batch_id = ? AND a.status IN ('failed', 'abandoned')"
+            " GROUP BY a.step, a.error_kind ORDER BY n DESC, what LIMIT ?",
+            (batch_id, limit),
+        )
+        return [(str(r["what"]), int(r["n"])) for r in rows]
+
+    async def last_output(self, workflow_id: str, step: str) -> str | None:
+        """The JSON of a step's successful output, if it succeeded (and was not pruned)."""
+        row = await self._one(
+            "SELECT output_json FROM step_attempts WHERE workflow_id = ? AND step = ?"
+            " AND status = 'succeeded'",
+            (workflow_id, step),
+        )
+        if row is None or row["output_json"] is None:
+            return None
+        return load_payload(row["output_json"])
 
     # -- decisions -----------------------------------------------------------------
 
     def decision(
-        self, workflow_id: str, decision: str, note: str | None, outreach_json: str | None
+        self,
+        workflow_id: str,
+        decision: str,
+        note: str | None,
+        outreach_json: str | None,
+        *,
+        reviewer: str | None = None,
+        if_state: str | None = None,
     ) -> Statement:
+        """Record a decision; with ``if_state``, only while the workflow is in that state."""
+        guard = ""
+        params: tuple[Any, ...] = (workflow_id, decision, note, outreach_json, now(), reviewer)
+        if if_state is not None:
+            guard = " WHERE EXISTS (SELECT 1 FROM workflows WHERE id = ? AND state = ?)"
+            params += (workflow_id, if_state)
         return (
-            "INSERT INTO decisions (workflow_id, decision, note, outreach_json, decided_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (workflow_id, decision, note, outreach_json, now()),
+            "INSERT INTO decisions (workflow_id, decision, note, outreach_json, decided_at,"
+            " reviewer) SELECT ?, ?, ?, ?, ?, ?" + guard,
+            params,
         )
 
     async def decisions(self, workflow_id: str) -> list[dict[str, Any]]:
         rows = await self._rows(
-            "SELECT decision, note, outreach_json, decided_at FROM decisions"
+            "SELECT decision, note, outreach_json, decided_at, reviewer FROM decisions"
             " WHERE workflow_id = ? ORDER BY id",
             (workflow_id,),
         )
         return [dict(r) for r in rows]
 
+    # -- leases --------------------------------------------------------------------
+
+    async def lease(self, scope: str) -> tuple[str, float] | None:
+        """(owner, last heartbeat as a Unix time) of a scope's lease, if any."""
+        row = await self._one("SELECT owner, heartbeat_at FROM leases WHERE scope = ?", (scope,))
+        return None if row is None else (str(row["owner"]), float(row["heartbeat_at"]))
+
     # -- event log -----------------------------------------------------------------
 
     def log_event(self, event: Event) -> None:
-        """Append to the event log with the next group commit (never waits)."""
+        """Append to the event log with the next group commit (never waits).
+
+        The write is owned by the event's workflow: if it fails every try, that
+        workflow is told (see :meth:`enqueue`).
+        """
         body = compact_event_json(event)
         if len(body) > EVENT_BODY_LIMIT:
             body = json.dumps({"type": type(event).type_name, "omitted_size": len(body)})
@@ -573,7 +801,8 @@ class Store:
                         body,
                     ),
                 )
-            ]
+            ],
+            owner=event.correlation_id,
         )
 
     # -- housekeeping --------------------------------------------------------------
@@ -590,7 +819,7 @@ class Store:
                 "batch still in progress: " + ", ".join(f"{n} {s}" for s, n in sorted(busy.items()))
             )
         keep = list(keep_steps)
-        in_batch = "workflow_id IN (SELECT id FROM workflows WHERE batch_id = ?)"
+        in_batch = "workflow_id IN (SELECT workflow_id FROM batch_members WHERE batch_id = ?)"
         changed = await self.commit(
             [
                 (f"UPDATE step_attempts SET input_json = NULL WHERE {in_batch}", (batch_id,)),
@@ -619,6 +848,37 @@ def _batch(row: aiosqlite.Row) -> BatchRecord:
         settings=json.loads(row["settings_json"]),
         created_at=row["created_at"],
     )
+
+
+_FIELDS = (
+    "w.company_json, w.state, w.step, w.reason, w.retry_base, w.trace_id, w.span_id,"
+    " w.created_at, w.updated_at, w.finished_at"
+)
+_MEMBER_COLUMNS = f"w.id, m.batch_id, m.seq, {_FIELDS}"
+"""A workflow seen as a member of a batch: that batch's id and lead-list order."""
+_OWN_COLUMNS = f"w.id, w.batch_id, w.seq, {_FIELDS}"
+"""A workflow on its own: the batch that first recorded it."""
+
+
+@dataclass(slots=True)
+class StepHistory:
+    last_attempt: int = 0
+    """The highest attempt number recorded (new attempts number on from it)."""
+    failures: int = 0
+    """Failed attempts since the retry base: what the retry budget counts."""
+    crashes: int = 0
+    """Attempts a crash or stop interrupted since the retry base: outside the budget."""
+
+
+@dataclass(slots=True)
+class ResumePoint:
+    outputs: dict[str, str] = field(default_factory=dict)
+    steps: dict[str, StepHistory] = field(default_factory=dict)
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 def _workflow(row: aiosqlite.Row) -> WorkflowRecord:
@@ -653,7 +913,7 @@ def _attempt(row: aiosqlite.Row) -> AttemptRecord:
         error_message=row["error_message"],
         retryable=None if retryable is None else bool(retryable),
         input_json=row["input_json"],
-        output_json=row["output_json"],
+        output_json=None if row["output_json"] is None else load_payload(row["output_json"]),
         calls=row["calls"],
         input_tokens=row["input_tokens"],
         output_tokens=row["output_tokens"],
@@ -693,7 +953,9 @@ def _writer_connection(location: str) -> sqlite3.Connection:
 
 
 @asynccontextmanager
-async def open_store(path: str | Path = "salesbus.db") -> AsyncIterator[Store]:
+async def open_store(
+    path: str | Path = "salesbus.db", *, faults: Faults | None = None
+) -> AsyncIterator[Store]:
     """Open (creating and migrating if needed) the store; writes are flushed on exit.
 
     ``":memory:"`` keeps the database in a temporary file removed on exit (the
@@ -710,7 +972,7 @@ async def open_store(path: str | Path = "salesbus.db") -> AsyncIterator[Store]:
         async with aiosqlite.connect(location, isolation_level=None) as conn:
             conn.row_factory = aiosqlite.Row
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            store = Store(conn, writer_conn, location)
+            store = Store(conn, writer_conn, location, faults)
             # Entered by hand so that an exception from the caller's block propagates
             # as itself rather than wrapped in an exception group by the task group.
             writer = anyio.create_task_group()

@@ -92,7 +92,7 @@ async def test_concurrent_writers_on_one_file_never_see_database_is_locked(tmp_p
     assert sum(states.values()) == 40
 
 
-async def test_running_attempts_left_by_a_crash_become_abandoned_and_still_count(
+async def test_running_attempts_left_by_a_crash_become_abandoned_outside_the_retry_budget(
     tmp_path: Path,
 ) -> None:
     async with open_store(tmp_path / "s.db") as store:
@@ -103,8 +103,8 @@ async def test_running_attempts_left_by_a_crash_become_abandoned_and_still_count
         await store.commit([store.abandon_running_attempts(prepared.batch.id)])
         (attempt,) = await store.attempts(workflow.id)
         assert (attempt.status, attempt.error_kind) == ("abandoned", "interrupted")
-        _, used = (await store.resume_points(prepared.batch.id))[workflow.id]
-        assert used == {"research": 1}
+        history = (await store.resume_point(workflow)).steps["research"]
+        assert (history.last_attempt, history.failures, history.crashes) == (1, 0, 1)
 
 
 async def test_ids_can_be_given_as_unambiguous_prefixes(tmp_path: Path) -> None:
