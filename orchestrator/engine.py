@@ -106,6 +106,8 @@ class _Live:
     failures: int
     """Failed attempts of the current step that count against the retry budget."""
     state: str
+    ending: bool = False
+    """Being failed: other reactions leave it alone (they may be mid-commit)."""
 
 
 class Orchestrator:
@@ -309,7 +311,7 @@ class Orchestrator:
     def _current(self, event: StepEvent) -> tuple[_Live, Step] | None:
         """The live workflow this status event is about, if it is its current attempt."""
         live = self._live.get(event.correlation_id or "")
-        if live is None:
+        if live is None or live.ending:
             return None
         step = self.spec.steps[live.index]
         if step.name != event.step or live.attempt != event.attempt:
@@ -350,6 +352,8 @@ class Orchestrator:
             moved = self.store.set_state(live.record.id, following.state, step=following.name)
             if not await self._commit_success(live, step, [finished, moved]):
                 return
+            if live.ending:
+                return  # failed meanwhile by a failure hook: that ends it
             live.index += 1
             live.input = event.output
             live.attempt, live.retry_base, live.failures = 1, 0, 0
@@ -362,7 +366,7 @@ class Orchestrator:
         reason = self.spec.needs_approval(event.output)
         outcome = AWAITING_APPROVAL if reason else COMPLETED
         moved = self.store.set_state(live.record.id, outcome, reason=reason)
-        if not await self._commit_success(live, step, [finished, moved]):
+        if not await self._commit_success(live, step, [finished, moved]) or live.ending:
             return
         self._release(live, outcome)
         workflow_id, batch_id, cause = live.record.id, live.record.batch_id, event.event_id
@@ -387,7 +391,8 @@ class Orchestrator:
         # (a redelivery, or a process that ran without the lease) got there
         # first. Let the workflow go; the next run resumes from what is stored.
         logger.warning("ignored a second success of %s of %s", step.name, live.record.id)
-        self._release(live, live.state)
+        if not live.ending:
+            self._release(live, live.state)
         return False
 
     async def _commit(
@@ -417,7 +422,7 @@ class Orchestrator:
             usage=event.usage.model_dump(),
         )
         moved = self.store.set_state(live.record.id, outcome, step=step.name, reason=event.reason)
-        if await self._commit(live, step, [finished, moved]) is None:
+        if await self._commit(live, step, [finished, moved]) is None or live.ending:
             return
         self._release(live, outcome)
         await self.bus.publish(
@@ -449,7 +454,7 @@ class Orchestrator:
         )
         live.failures += 1
         if event.error.retryable and self.retry.allows(live.failures):
-            if await self._commit(live, step, [finished]) is None:
+            if await self._commit(live, step, [finished]) is None or live.ending:
                 return
             if self._stopping:
                 self._release(live, live.state)  # parked: the next run resumes it
@@ -469,7 +474,7 @@ class Orchestrator:
     async def _retry_later(self, live: _Live, step: Step, delay: float) -> None:
         with anyio.move_on_after(delay):
             await self._stopped.wait()
-        if self._live.get(live.record.id) is not live:
+        if self._live.get(live.record.id) is not live or live.ending:
             return  # failed meanwhile
         if self._stopping:
             self._release(live, live.state)
@@ -493,8 +498,9 @@ class Orchestrator:
         A workflow whose failure cannot be written stays in its step state in the
         database and is resumed by the next run; this run does not wait for it.
         """
-        if self._live.get(live.record.id) is not live:
+        if self._live.get(live.record.id) is not live or live.ending:
             return
+        live.ending = True
         failed = self.store.set_state(live.record.id, FAILED, step=step.name, reason=reason)
         try:
             await self.store.commit([*(with_ or ()), failed])

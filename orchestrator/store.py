@@ -570,7 +570,10 @@ class Store:
         return (
             "INSERT INTO step_attempts (workflow_id, step, attempt, status, started_at,"
             " input_event_id, input_json) VALUES (?, ?, ?, 'running', ?, ?, ?)"
-            " ON CONFLICT (workflow_id, step, attempt) DO NOTHING",
+            # The outcome may be stored first (two inboxes, no order between them):
+            # then only the input is added to it.
+            " ON CONFLICT (workflow_id, step, attempt) DO UPDATE SET"
+            " input_event_id = excluded.input_event_id, input_json = excluded.input_json",
             (
                 workflow_id,
                 step,
