@@ -35,7 +35,7 @@ from .states import (
     PENDING,
     TERMINAL_STATES,
 )
-from .store import Statement, StepHistory, Store, StoreError, WorkflowRecord
+from .store import ResumePoint, Statement, StepHistory, Store, StoreError, WorkflowRecord
 
 __all__ = [
     "MAX_CONCURRENCY",
@@ -50,6 +50,9 @@ MAX_CONCURRENCY = 10_000
 
 INBOX_MARGIN = 64
 """Room beyond the admission limit in every inbox on the orchestrator's cycle."""
+
+ISOLATE_AFTER = 2
+"""Crashes of one step after which its workflow runs as the only suspect in flight."""
 
 
 class ConcurrencyError(ValueError):
@@ -160,6 +163,8 @@ class Orchestrator:
         self._stopped = anyio.Event()
         self._changed = anyio.Event()
         self._task_group: TaskGroup | None = None
+        self._isolated: str | None = None
+        """The suspect workflow in flight (see :meth:`_suspect`), if any."""
         room = concurrency + INBOX_MARGIN
         self._runtime = AgentRuntime(
             bus, forward_outputs=False, observers=list(observers), gate=self._may_start
@@ -214,21 +219,56 @@ class Orchestrator:
         runnable = [PENDING, *dict.fromkeys(self.spec.step_states)]
         async with anyio.create_task_group() as tg:
             self._task_group = tg
+            suspects: list[tuple[WorkflowRecord, ResumePoint]] = []
             records = self.store.iter_workflows(batch_id, runnable)
             async with aclosing(records):
                 async for record in records:
                     if wanted is not None and record.id not in wanted:
                         continue
-                    while len(self._live) >= self.concurrency and not self._stopping:
-                        await self._wait_for_change()
-                    if self._stopping:
+                    if not await self._room():
                         break
-                    await self._admit(record)
+                    point = await self.store.resume_point(record)
+                    if self._suspect(record, point):
+                        suspects.append((record, point))
+                        continue
+                    await self._admit(record, point)
+            for record, point in suspects:
+                while self._isolated and not self._stopping:
+                    await self._wait_for_change()
+                if not await self._room():
+                    break
+                self._isolated = record.id
+                await self._admit(record, point)
+                if record.id not in self._live:
+                    self._isolated = None  # ended at admission (or had nothing left)
             while self._live:
                 await self._wait_for_change()
             self._task_group = None
         await self.store.flush()
         return self.progress
+
+    async def _room(self) -> bool:
+        """Wait for a free admission slot; ``False`` once stopping."""
+        while len(self._live) >= self.concurrency and not self._stopping:
+            await self._wait_for_change()
+        return not self._stopping
+
+    def _suspect(self, record: WorkflowRecord, point: ResumePoint) -> bool:
+        """A step interrupted twice may be what kills the process: it runs alone.
+
+        Alone among suspects, that is: one suspect in flight at a time, beside
+        ordinary workflows. A step that kills its process then adds at most one
+        crash to the workflows beside it, never the several that would make
+        them suspects in turn, so only the culprit reaches ``max_crashes``.
+        """
+        step = self._first_unfinished(point)
+        if step is None:
+            return False
+        crashes = point.steps.get(step.name, StepHistory()).crashes
+        return ISOLATE_AFTER <= crashes < self.max_crashes
+
+    def _first_unfinished(self, point: ResumePoint) -> Step | None:
+        return next((s for s in self.spec.steps if s.name not in point.outputs), None)
 
     def stop(self) -> None:
         """Start no new step and schedule no retry; steps already running finish and commit."""
@@ -249,8 +289,7 @@ class Orchestrator:
 
     # -- admission -----------------------------------------------------------------
 
-    async def _admit(self, record: WorkflowRecord) -> None:
-        point = await self.store.resume_point(record)
+    async def _admit(self, record: WorkflowRecord, point: ResumePoint) -> None:
         steps = self.spec.steps
         index = next((i for i, s in enumerate(steps) if s.name not in point.outputs), len(steps))
         if index == len(steps):
@@ -560,6 +599,8 @@ class Orchestrator:
     def _release(self, live: _Live, state: str) -> None:
         self._move(live, state)
         self._live.pop(live.record.id, None)
+        if self._isolated == live.record.id:
+            self._isolated = None
         self.progress.in_flight = len(self._live)
         self._notify()
 
