@@ -99,7 +99,7 @@ async def final_output(store: Store, workflow_id: str) -> OutreachDrafted | None
 async def _waiting(store: Store, workflow_id: str) -> WorkflowRecord:
     workflow = await store.workflow(workflow_id)
     if workflow.state != AWAITING_APPROVAL:
-        raise ApprovalError(f"workflow {workflow.id} is {workflow.state}, not awaiting approval")
+        raise ApprovalError(await _who_won(store, workflow.id))
     return workflow
 
 
@@ -261,6 +261,6 @@ async def _who_won(store: Store, workflow_id: str) -> str:
         return f"workflow {workflow_id} is {now.state}, not awaiting approval"
     last = decisions[-1]
     return (
-        f"workflow {workflow_id} was decided first: {last['decision']} by"
-        f" {last['reviewer'] or 'a reviewer'} at {last['decided_at']} (now {now.state})"
+        f"workflow {workflow_id} is {now.state}, not awaiting approval: decided first:"
+        f" {last['decision']} by {last['reviewer'] or 'a reviewer'} at {last['decided_at']}"
     )

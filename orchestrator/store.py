@@ -513,13 +513,15 @@ class Store:
     def refresh(self, batch_id: str) -> list[Statement]:
         """Run the batch's workflows again from the start: ``--refresh``.
 
-        Earlier attempts are kept as ``superseded`` (numbering goes on; they no
-        longer count as successes, failures or crashes).
+        Earlier attempts are kept as ``superseded``, renumbered below zero so the
+        new attempts number from 1 again; they no longer count as successes,
+        failures or crashes.
         """
         members = "SELECT workflow_id FROM batch_members WHERE batch_id = ?"
         return [
             (
-                "UPDATE step_attempts SET status = 'superseded' WHERE status != 'running'"
+                "UPDATE step_attempts SET status = 'superseded', attempt = -id"
+                " WHERE status != 'running'"
                 f" AND workflow_id IN ({members})",
                 (batch_id,),
             ),
