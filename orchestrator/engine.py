@@ -197,7 +197,7 @@ class Orchestrator:
         )
         if log_events:
             # Its handler only queues a write and never waits: not part of any cycle.
-            bus.subscribe(Event, store.log_event, name="orchestrator:event-log", max_pending=8192)
+            bus.subscribe(Event, self._log, name="orchestrator:event-log", max_pending=8192)
         bus.on_failure(self._on_handler_failure)
         store.on_lost_write = self._on_lost_write
 
@@ -385,6 +385,7 @@ class Orchestrator:
             duration_ms=event.duration_ms,
             usage=event.usage.model_dump(),
             output=event.output,
+            input_event=live.input,
         )
         if live.index + 1 < len(self.spec.steps):
             following = self.spec.steps[live.index + 1]
@@ -591,6 +592,11 @@ class Orchestrator:
         self._task_group.start_soon(self._fail, live, step, reason)
 
     # -- bookkeeping ---------------------------------------------------------------
+
+    def _log(self, event: Event) -> None:
+        """The event log keeps domain and workflow events; a step's status is its attempt row."""
+        if not isinstance(event, StepEvent):
+            self.store.log_event(event)
 
     def _move(self, live: _Live, state: str) -> None:
         self.progress.move(live.state, state)

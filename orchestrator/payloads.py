@@ -1,19 +1,32 @@
-"""How step outputs are stored: versioned, and compressed when large.
+"""How step outputs are stored: once, versioned, and compressed when large.
 
-Version 1 (schema 1) is the event envelope as JSON text. Version 2 is the same
-JSON, stored as a zlib-compressed BLOB when it is longer than
-:data:`COMPRESS_ABOVE` bytes (an outreach draft is ~20 KB of repetitive JSON
-and compresses about fivefold), else as text. A reader tells them apart by
-type, and the ``payload_version`` column says which writer stored the row.
+Version 1 (schema 1) is the event envelope as JSON text. Version 2 stores each
+step's output once: the payload fields an output carries over unchanged from
+its input (the analysis event carries the profile; the draft carries both)
+are left out and named under ``"carried"``, and :func:`expand` puts them back
+from the previous step's output when it is read. The JSON is stored as a
+zlib-compressed BLOB when longer than :data:`COMPRESS_ABOVE` bytes, else as
+text; a reader tells them apart by type, and the ``payload_version`` column
+says which writer stored the row.
 """
 
 from __future__ import annotations
 
+import json
 import zlib
+
+from pydantic import BaseModel
 
 from salesbus.bus import Event, encode_event
 
-__all__ = ["COMPRESS_ABOVE", "PAYLOAD_VERSION", "StoredPayload", "load_payload"]
+__all__ = [
+    "COMPRESS_ABOVE",
+    "PAYLOAD_VERSION",
+    "StoredPayload",
+    "carried_fields",
+    "expand",
+    "load_payload",
+]
 
 PAYLOAD_VERSION = 2
 COMPRESS_ABOVE = 1_024
@@ -27,13 +40,27 @@ class StoredPayload:
     exist anyway, not a second (compressed) copy of each.
     """
 
-    __slots__ = ("event",)
+    __slots__ = ("carried", "event")
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, event: Event, carried: tuple[str, ...] = ()) -> None:
         self.event = event
+        self.carried = carried
 
     def __conform__(self, protocol: object) -> str | bytes:
-        data = encode_event(self.event)
+        event = self.event
+        if self.carried:
+            data = event.__pydantic_serializer__.to_json(event, exclude=set(self.carried))
+            data = (
+                b'{"type":'
+                + json.dumps(type(event).type_name).encode()
+                + b',"data":'
+                + data
+                + b',"carried":'
+                + json.dumps(list(self.carried)).encode()
+                + b"}"
+            )
+        else:
+            data = encode_event(event)
         if len(data) > COMPRESS_ABOVE:
             return zlib.compress(data, 6)
         return data.decode()
@@ -44,3 +71,29 @@ def load_payload(value: str | bytes) -> str:
     if isinstance(value, bytes):
         return zlib.decompress(value).decode()
     return value
+
+
+def carried_fields(output: Event, source: Event | None) -> tuple[str, ...]:
+    """The payload fields ``output`` took unchanged (the same object) from ``source``."""
+    if source is None:
+        return ()
+    return tuple(
+        name
+        for name, value in output
+        if isinstance(value, BaseModel) and getattr(source, name, None) is value
+    )
+
+
+def expand(stored: str, previous: str | None) -> str:
+    """A stored output made whole again from the previous step's (whole) output."""
+    if '"carried":' not in stored:
+        return stored
+    envelope = json.loads(stored)
+    carried = envelope.pop("carried", [])
+    if carried:
+        if previous is None:
+            raise ValueError(f"a stored {envelope['type']} needs the previous step's output")
+        source = json.loads(previous)["data"]
+        for name in carried:
+            envelope["data"][name] = source[name]
+    return json.dumps(envelope, separators=(",", ":"))

@@ -20,14 +20,16 @@ to :attr:`Store.on_lost_write` (the orchestrator fails its workflow).
 Reads of a whole batch (resume, metrics, export) go a page or an aggregate at a
 time, never the batch's payloads at once.
 
-Size policy for payloads: a step's *output* is kept whole (compressed when
-large, see ``payloads.py``) — it is the next step's input after a restart and
-what ``export`` reads; a step's *input* and an
-event-log entry keep the event without its payload fields (they name them:
-the payloads are the workflow's company or the previous step's output, stored
-whole once); a log body still over :data:`EVENT_BODY_LIMIT` characters is
-replaced by a stub naming its type and size. ``prune`` drops the inputs, the
-event-log bodies and the intermediate outputs of a finished batch.
+Size policy for payloads: a step's *output* is stored once — without what it
+carries over from its input, compressed when large (see ``payloads.py``) — it
+is the next step's input after a restart and what ``export`` reads. A step's
+*input* is the event log's entry (``input_event_id``); an event-log entry keeps
+the event without its payload fields (they name them: the payloads are the
+workflow's company or a step's output, stored once); a log body still over
+:data:`EVENT_BODY_LIMIT` characters is replaced by a stub naming its type and
+size. Step status events are not logged: the attempt row is their record.
+``prune`` drops the event-log bodies and the intermediate outputs of a
+finished batch.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from salesbus.agents.models import Company
 from salesbus.bus import Event
 
 from .faults import Faults, faults_from_env
-from .payloads import PAYLOAD_VERSION, StoredPayload, load_payload
+from .payloads import PAYLOAD_VERSION, StoredPayload, carried_fields, expand, load_payload
 from .schema import MIGRATIONS, SCHEMA_VERSION
 from .states import PENDING, TERMINAL_STATES
 
@@ -569,20 +571,20 @@ class Store:
     def attempt_started(
         self, workflow_id: str, step: str, attempt: int, input_event: Event
     ) -> Statement:
+        """Record a running attempt; its input is the event log's entry ``input_event_id``."""
         return (
             "INSERT INTO step_attempts (workflow_id, step, attempt, status, started_at,"
-            " input_event_id, input_json) VALUES (?, ?, ?, 'running', ?, ?, ?)"
+            " input_event_id) VALUES (?, ?, ?, 'running', ?, ?)"
             # The outcome may be stored first (two inboxes, no order between them):
-            # then only the input is added to it.
+            # then only the input's id is added to it.
             " ON CONFLICT (workflow_id, step, attempt) DO UPDATE SET"
-            " input_event_id = excluded.input_event_id, input_json = excluded.input_json",
+            " input_event_id = excluded.input_event_id",
             (
                 workflow_id,
                 step,
                 attempt,
                 now(),
                 input_event.event_id,
-                compact_event_json(input_event),
             ),
         )
 
@@ -597,8 +599,13 @@ class Store:
         usage: dict[str, Any],
         output: Event | None = None,
         error: dict[str, Any] | None = None,
+        input_event: Event | None = None,
     ) -> Statement:
-        """Close an attempt; a success is refused when the step already succeeded."""
+        """Close an attempt; a success is refused when the step already succeeded.
+
+        Given the step's ``input_event``, what the output carries over from it
+        is not stored again (see ``payloads.py``).
+        """
         error = error or {}
         guard = (
             " AND NOT EXISTS (SELECT 1 FROM step_attempts s WHERE s.workflow_id = ?"
@@ -631,7 +638,9 @@ class Store:
                 error.get("message"),
                 None if not error else int(bool(error.get("retryable"))),
                 error.get("retry_after"),
-                StoredPayload(output) if output is not None else None,
+                StoredPayload(output, carried_fields(output, input_event))
+                if output is not None
+                else None,
                 usage.get("calls", 0),
                 usage.get("input_tokens", 0),
                 usage.get("output_tokens", 0),
@@ -658,10 +667,20 @@ class Store:
         )
 
     async def attempts(self, workflow_id: str) -> list[AttemptRecord]:
+        """Every attempt of a workflow in order, outputs whole (see ``payloads.expand``)."""
         rows = await self._rows(
             "SELECT * FROM step_attempts WHERE workflow_id = ? ORDER BY id", (workflow_id,)
         )
-        return [_attempt(r) for r in rows]
+        records: list[AttemptRecord] = []
+        previous: str | None = None
+        for row in rows:
+            output = row["output_json"]
+            if output is not None:
+                output = expand(load_payload(output), previous)
+                if row["status"] == "succeeded":
+                    previous = output
+            records.append(_attempt(row, output))
+        return records
 
     async def resume_point(self, workflow: WorkflowRecord) -> ResumePoint:
         """Where a workflow stands: each succeeded step's output, and each step's history.
@@ -675,6 +694,7 @@ class Store:
             (workflow.id,),
         )
         point = ResumePoint()
+        previous: str | None = None
         for row in rows:
             step, status, attempt = row["step"], row["status"], int(row["attempt"])
             history = point.steps.setdefault(step, StepHistory())
@@ -683,7 +703,8 @@ class Store:
             if attempt <= base:
                 continue
             if status == "succeeded" and row["output_json"] is not None:
-                point.outputs[step] = load_payload(row["output_json"])
+                previous = expand(load_payload(row["output_json"]), previous)
+                point.outputs[step] = previous
             elif status == "failed":
                 history.failures += 1
             elif status == "abandoned":
@@ -730,17 +751,6 @@ class Store:
             (batch_id, limit),
         )
         return [(str(r["what"]), int(r["n"])) for r in rows]
-
-    async def last_output(self, workflow_id: str, step: str) -> str | None:
-        """The JSON of a step's successful output, if it succeeded (and was not pruned)."""
-        row = await self._one(
-            "SELECT output_json FROM step_attempts WHERE workflow_id = ? AND step = ?"
-            " AND status = 'succeeded'",
-            (workflow_id, step),
-        )
-        if row is None or row["output_json"] is None:
-            return None
-        return load_payload(row["output_json"])
 
     # -- decisions -----------------------------------------------------------------
 
@@ -904,7 +914,7 @@ def _workflow(row: aiosqlite.Row) -> WorkflowRecord:
     )
 
 
-def _attempt(row: aiosqlite.Row) -> AttemptRecord:
+def _attempt(row: aiosqlite.Row, output_json: str | None) -> AttemptRecord:
     retryable = row["retryable"]
     return AttemptRecord(
         workflow_id=row["workflow_id"],
@@ -918,7 +928,7 @@ def _attempt(row: aiosqlite.Row) -> AttemptRecord:
         error_message=row["error_message"],
         retryable=None if retryable is None else bool(retryable),
         input_json=row["input_json"],
-        output_json=None if row["output_json"] is None else load_payload(row["output_json"]),
+        output_json=output_json,
         calls=row["calls"],
         input_tokens=row["input_tokens"],
         output_tokens=row["output_tokens"],
