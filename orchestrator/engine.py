@@ -543,7 +543,9 @@ class Orchestrator:
         live.ending = True
         failed = self.store.set_state(live.record.id, FAILED, step=step.name, reason=reason)
         try:
-            await self.store.commit([*(with_ or ()), failed])
+            await self.store.commit(
+                [*(with_ or ()), failed, self.store.cut_off_running_attempts(live.record.id)]
+            )
         except StoreError as exc:
             logger.error(
                 "workflow %s: could not record its failure (%s): %s", live.record.id, exc, reason

@@ -7,7 +7,7 @@ process. With nothing set, every hook is ``None`` and costs one attribute test.
 ``SALESBUS_FAULT_KILL_IN_WRITE=N``
     SIGKILL the process inside its Nth write transaction.
 ``SALESBUS_FAULT_STORE_ERRORS=P``
-    each store statement fails with probability P (a ``sqlite3.OperationalError``).
+    each try of each store write fails with probability P (a ``sqlite3.OperationalError``).
 ``SALESBUS_FAULT_HANDLER_ERRORS=P``
     each reaction of the orchestrator raises with probability P before doing anything.
 ``SALESBUS_FAULT_KILL_IN_STEP=STEP:COMPANY``
@@ -43,13 +43,10 @@ class Faults:
     """Called with each statement's SQL before it runs; raise to make it fail."""
     rng: random.Random = field(default_factory=random.Random)
 
-    def __post_init__(self) -> None:
-        if self.store_error_rate and self.statement is None:
-            self.statement = self._random_store_error
-
-    def _random_store_error(self, sql: str) -> None:
-        if self.rng.random() < self.store_error_rate:
-            raise sqlite3.OperationalError(f"injected store error in: {sql[:40]}")
+    def maybe_fail_write(self) -> None:
+        """Called once per try of each write, before its statements run."""
+        if self.store_error_rate and self.rng.random() < self.store_error_rate:
+            raise sqlite3.OperationalError("injected store error")
 
     def maybe_raise_in_handler(self, where: str) -> None:
         if self.handler_error_rate and self.rng.random() < self.handler_error_rate:

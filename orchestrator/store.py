@@ -308,6 +308,7 @@ class Store:
         conn = self._writer
         conn.execute("SAVEPOINT one_write")
         try:
+            self.faults.maybe_fail_write()
             for sql, params in write.statements:
                 self._check_fault(sql)
                 rowcount = conn.execute(sql, params).rowcount
@@ -335,6 +336,7 @@ class Store:
                 self.rows_written += len(run_params)
 
         for write in group:
+            self.faults.maybe_fail_write()
             if write.done is None:
                 for sql, params in write.statements:
                     if sql != run_sql:
@@ -664,6 +666,15 @@ class Store:
             " WHERE status = 'running' AND workflow_id IN"
             " (SELECT workflow_id FROM batch_members WHERE batch_id = ?)",
             (now(), batch_id),
+        )
+
+    def cut_off_running_attempts(self, workflow_id: str) -> Statement:
+        """A workflow failed while a step of it ran: that attempt's outcome will be ignored."""
+        return (
+            "UPDATE step_attempts SET status = 'abandoned', ended_at = ?,"
+            " error_kind = 'cut_off', error_message = 'the workflow failed while it ran'"
+            " WHERE status = 'running' AND workflow_id = ?",
+            (now(), workflow_id),
         )
 
     async def attempts(self, workflow_id: str) -> list[AttemptRecord]:
