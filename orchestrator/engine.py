@@ -293,7 +293,7 @@ class Orchestrator:
         steps = self.spec.steps
         index = next((i for i, s in enumerate(steps) if s.name not in point.outputs), len(steps))
         if index == len(steps):
-            logger.warning("workflow %s has every step done but state %s", record.id, record.state)
+            await self._settle(record, point)
             return
         step = steps[index]
         history = point.steps.get(step.name, StepHistory())
@@ -331,6 +331,20 @@ class Orchestrator:
         self.store.enqueue(statements, owner=record.id)
         self._move(live, step.state)
         await self.bus.publish(first)
+
+    async def _settle(self, record: WorkflowRecord, point: ResumePoint) -> None:
+        """Every step done but the state not final (an older run's write lost): decide it now."""
+        last = decode_event(point.outputs[self.spec.steps[-1].name])
+        reason = self.spec.needs_approval(last)
+        outcome = AWAITING_APPROVAL if reason else COMPLETED
+        logger.warning("workflow %s had every step done in state %s", record.id, record.state)
+        try:
+            await self.store.commit([self.store.set_state(record.id, outcome, reason=reason)])
+        except StoreError as exc:
+            logger.error("workflow %s: could not record its outcome: %s", record.id, exc)
+            self.progress.unrecorded += 1
+            return
+        self.progress.move(record.state, outcome)
 
     def _may_start(self, event: Event) -> bool:
         """The agent runtime asks before each step: after :meth:`stop`, nothing new starts.

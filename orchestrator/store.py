@@ -13,9 +13,10 @@ is locked" never reaches a user.
 
 A write that fails is never only a log line: a failing group is re-applied
 with each write under its own savepoint (one bad statement undoes only its own
-write), a failed write is tried again up to :data:`WRITE_TRIES` times, and then
-a waiting caller gets a :class:`StoreError` while an unwaited write is reported
-to :attr:`Store.on_lost_write` (the orchestrator fails its workflow).
+write), a failed write is tried again on the spot, in its place, up to
+:data:`WRITE_TRIES` times, and then a waiting caller gets a
+:class:`StoreError` while an unwaited write is reported to
+:attr:`Store.on_lost_write` (the orchestrator fails its workflow).
 
 Reads of a whole batch (resume, metrics, export) go a page or an aggregate at a
 time, never the batch's payloads at once.
@@ -168,7 +169,7 @@ def compact_event_json(event: Event) -> str:
 
 
 class _Write:
-    __slots__ = ("done", "error", "owner", "rowcounts", "statements", "tries")
+    __slots__ = ("done", "error", "owner", "rowcounts", "statements")
 
     def __init__(self, statements: list[Statement], wait: bool, owner: str | None = None) -> None:
         self.statements = statements
@@ -176,7 +177,6 @@ class _Write:
         self.error: BaseException | None = None
         self.rowcounts: list[int] = []
         self.owner = owner
-        self.tries = 0
 
 
 class Store:
@@ -199,7 +199,7 @@ class Store:
         self.faults = faults if faults is not None else faults_from_env()
         self.rows_written = 0
         self.write_errors = 0
-        """Writes that failed a try (each is retried up to :data:`WRITE_TRIES` times)."""
+        """Failed tries of writes or groups (each is tried up to :data:`WRITE_TRIES` times)."""
         self.lost_writes = 0
         """Unwaited writes that failed every try; each was reported to :attr:`on_lost_write`."""
         self.on_lost_write: LostWriteHook | None = None
@@ -250,34 +250,31 @@ class Store:
                 self._queue.popleft() for _ in range(min(len(self._queue), MAX_WRITES_PER_COMMIT))
             ]
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(self._apply, group)
+                for _ in range(WRITE_TRIES):  # a failed BEGIN or COMMIT: the group again
+                    if await anyio.to_thread.run_sync(self._apply, group):
+                        break
             for write in group:
-                if write.error is not None:
-                    self.write_errors += 1
-                    write.tries += 1
-                    if write.tries < WRITE_TRIES and not self._closing:
-                        write.error, write.rowcounts = None, []
-                        self._queue.append(write)
-                        continue
-                    if write.done is None:
-                        self._lost(write)
+                if write.error is not None and write.done is None:
+                    self._lost(write)
                 if write.done is not None:
                     write.done.set()
 
     def _lost(self, write: _Write) -> None:
         self.lost_writes += 1
         assert write.error is not None
-        logger.error("a write of %s failed %d times: %s", write.owner, write.tries, write.error)
+        logger.error("a write of %s failed %d times: %s", write.owner, WRITE_TRIES, write.error)
         if self.on_lost_write is not None:
             self.on_lost_write(write.owner, write.error)
 
-    def _apply(self, group: list[_Write]) -> None:
+    def _apply(self, group: list[_Write]) -> bool:
         """Commit the group in one transaction (in a worker thread); set each write's error.
 
         The fast path runs the whole group at once. If any statement fails, the
         group is rolled back and run again with each write under its own
-        savepoint, so a bad statement costs only its own write: the others in
-        the group commit.
+        savepoint, tried up to :data:`WRITE_TRIES` times on the spot (never
+        later: a write retried behind newer writes would undo them), so a bad
+        statement costs only its own write and the others in the group commit.
+        ``False`` when the transaction itself could not begin or commit.
         """
         conn = self._writer
         try:
@@ -286,12 +283,13 @@ class Store:
             self._maybe_die_mid_write()
             conn.execute("COMMIT")
             self._commits += 1
-            return
+            return True
         except Exception as exc:
             logger.warning("a group of %d writes failed (%s); applying one by one", len(group), exc)
+            self.write_errors += 1
             _rollback(conn)
         for write in group:
-            write.rowcounts = []
+            write.rowcounts, write.error = [], None
         try:
             conn.execute("BEGIN IMMEDIATE")
             for write in group:
@@ -299,25 +297,33 @@ class Store:
             self._maybe_die_mid_write()
             conn.execute("COMMIT")
             self._commits += 1
+            return True
         except Exception as exc:  # BEGIN or COMMIT: nothing of the group is durable
+            self.write_errors += 1
             _rollback(conn)
             for write in group:
                 write.error, write.rowcounts = exc, []
+            return False
 
     def _apply_one(self, write: _Write) -> None:
         conn = self._writer
-        conn.execute("SAVEPOINT one_write")
-        try:
-            self.faults.maybe_fail_write()
-            for sql, params in write.statements:
-                self._check_fault(sql)
-                rowcount = conn.execute(sql, params).rowcount
-                write.rowcounts.append(rowcount)
-                self.rows_written += max(rowcount, 0)
-        except Exception as exc:
-            conn.execute("ROLLBACK TO one_write")
-            write.error, write.rowcounts = exc, []
-        conn.execute("RELEASE one_write")
+        for _ in range(WRITE_TRIES):
+            conn.execute("SAVEPOINT one_write")
+            try:
+                self.faults.maybe_fail_write()
+                for sql, params in write.statements:
+                    self._check_fault(sql)
+                    write.rowcounts.append(conn.execute(sql, params).rowcount)
+            except Exception as exc:
+                conn.execute("ROLLBACK TO one_write")
+                conn.execute("RELEASE one_write")
+                self.write_errors += 1
+                write.error, write.rowcounts = exc, []
+                continue
+            conn.execute("RELEASE one_write")
+            write.error = None
+            self.rows_written += sum(max(n, 0) for n in write.rowcounts)
+            return
 
     def _check_fault(self, sql: str) -> None:
         if self.faults.statement is not None:

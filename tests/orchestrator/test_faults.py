@@ -180,3 +180,17 @@ async def test_after_stop_no_new_step_starts_and_the_next_run_finishes_the_rest(
             await Orchestrator(bus, store, toy_pipeline(script), retry=FAST).run(prepared.batch.id)
         assert await store.state_counts(prepared.batch.id) == {"completed": 10}
     assert all(n == 1 for n in script.calls.values()), script.calls
+
+
+async def test_a_workflow_with_every_step_done_but_no_final_state_is_settled_not_rerun(
+    tmp_path: Path,
+) -> None:
+    script = Script()
+    async with open_store(tmp_path / "s.db") as store:
+        batch_id, _ = await run_batch_of(store, script, ["Ann", "Bob"])
+        (ann, _) = await store.workflows(batch_id)
+        await store.commit([store.set_state(ann.id, "doubling", step="double")])
+        async with EventBus() as bus:
+            await Orchestrator(bus, store, toy_pipeline(script), retry=FAST).run(batch_id)
+        assert await store.state_counts(batch_id) == {"completed": 2}
+    assert all(n == 1 for n in script.calls.values()), script.calls
