@@ -1,22 +1,10 @@
-"""The durable store: one SQLite file (WAL), one writer, group commits.
+"""The durable store: one SQLite file (WAL); batches, workflows, attempts, decisions, leases.
 
-Every write goes through one queue drained by one writer task: whatever is
-queued is applied in a single short ``BEGIN IMMEDIATE`` transaction, so a
-thousand workflows finishing steps at once cost a handful of commits, and no
-two writers of this process ever contend. The writer owns its own sqlite3
-connection and applies a whole group in one trip to a worker thread: a
-statement-by-statement dialogue through the event loop (aiosqlite's model,
-kept for reads) stalled for hundreds of milliseconds once the loop was busy
-with hundreds of workflows. Other processes (``salesbus approve``
-while a run is going) wait on ``busy_timeout`` instead of failing, so "database
-is locked" never reaches a user.
-
-A write that fails is never only a log line: a failing group is re-applied
-with each write under its own savepoint (one bad statement undoes only its own
-write), a failed write is tried again on the spot, in its place, up to
-:data:`WRITE_TRIES` times, and then a waiting caller gets a
-:class:`StoreError` while an unwaited write is reported to
-:attr:`Store.on_lost_write` (the orchestrator fails its workflow).
+Writes go through one :class:`~salesbus.orchestrator.writer.Writer` (one queue,
+one task, group commits, failed writes tried in place; see ``writer.py``).
+Other processes (``salesbus approve`` while a run is going) wait on
+``busy_timeout`` instead of failing, so "database is locked" never reaches a
+user.
 
 Reads of a whole batch (resume, metrics, export) go a page or an aggregate at a
 time, never the batch's payloads at once.
@@ -36,11 +24,9 @@ finished batch.
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 import tempfile
-from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,14 +42,22 @@ from salesbus.bus import Event
 
 from .faults import Faults, faults_from_env
 from .payloads import PAYLOAD_VERSION, StoredPayload, carried_fields, expand, load_payload
-from .schema import MIGRATIONS, SCHEMA_VERSION
 from .states import PENDING, TERMINAL_STATES
+from .writer import (
+    BUSY_TIMEOUT_MS,
+    LostWriteHook,
+    Statement,
+    StoreError,
+    Writer,
+    writer_connection,
+)
 
 __all__ = [
     "EVENT_BODY_LIMIT",
     "AttemptRecord",
     "BatchRecord",
     "ResumePoint",
+    "Statement",
     "StepHistory",
     "Store",
     "StoreError",
@@ -71,22 +65,10 @@ __all__ = [
     "open_store",
 ]
 
-logger = logging.getLogger("salesbus.store")
 
 EVENT_BODY_LIMIT = 4_096
-BUSY_TIMEOUT_MS = 30_000
-MAX_WRITES_PER_COMMIT = 2_000
-WRITE_TRIES = 4
-"""A write that fails is tried this many times in all before its error is reported."""
 PAGE = 500
 """Rows read per query when a batch is streamed."""
-
-LostWriteHook = Callable[[str | None, BaseException], None]
-"""Told of an unwaited write that failed every try: (its owner, the last error)."""
-
-
-class StoreError(Exception):
-    """The store could not do what was asked (a missing batch, a bad id prefix…)."""
 
 
 def now() -> str:
@@ -149,9 +131,6 @@ class AttemptRecord:
     cost_usd: float
 
 
-Statement = tuple[str, Sequence[Any]]
-
-
 def compact_event_json(event: Event) -> str:
     """An event as JSON with its payload fields named instead of copied.
 
@@ -168,17 +147,6 @@ def compact_event_json(event: Event) -> str:
     )
 
 
-class _Write:
-    __slots__ = ("done", "error", "owner", "rowcounts", "statements")
-
-    def __init__(self, statements: list[Statement], wait: bool, owner: str | None = None) -> None:
-        self.statements = statements
-        self.done: anyio.Event | None = anyio.Event() if wait else None
-        self.error: BaseException | None = None
-        self.rowcounts: list[int] = []
-        self.owner = owner
-
-
 class Store:
     """Batches, workflows, step attempts, decisions and the event log of one SQLite file."""
 
@@ -191,178 +159,48 @@ class Store:
     ) -> None:
         self.path = path
         self._conn = conn
-        self._writer = writer
-        self._queue: deque[_Write] = deque()
-        self._wakeup = anyio.Event()
-        self._closing = False
-        self._commits = 0
-        self.faults = faults if faults is not None else faults_from_env()
-        self.rows_written = 0
-        self.write_errors = 0
-        """Failed tries of writes or groups (each is tried up to :data:`WRITE_TRIES` times)."""
-        self.lost_writes = 0
-        """Unwaited writes that failed every try; each was reported to :attr:`on_lost_write`."""
-        self.on_lost_write: LostWriteHook | None = None
+        self.writer = Writer(writer, faults if faults is not None else faults_from_env())
 
-    # -- writing -------------------------------------------------------------------
+    # -- writing (see ``writer.py``) -------------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        return self.writer.faults
+
+    @property
+    def rows_written(self) -> int:
+        return self.writer.rows_written
+
+    @property
+    def lost_writes(self) -> int:
+        return self.writer.lost_writes
+
+    @property
+    def on_lost_write(self) -> LostWriteHook | None:
+        return self.writer.on_lost_write
+
+    @on_lost_write.setter
+    def on_lost_write(self, hook: LostWriteHook | None) -> None:
+        self.writer.on_lost_write = hook
 
     def enqueue(self, statements: list[Statement], owner: str | None = None) -> None:
         """Queue writes to commit with the next group; do not wait for them.
 
-        A write that fails is retried; one that fails every try is reported to
-        :attr:`on_lost_write` with ``owner`` (the orchestrator fails that
-        workflow), never only logged.
+        A write that fails every try is reported to :attr:`on_lost_write` with
+        ``owner`` (the orchestrator fails that workflow), never only logged.
         """
-        self._push(_Write(statements, wait=False, owner=owner))
+        self.writer.enqueue(statements, owner)
 
     async def commit(self, statements: list[Statement]) -> list[int]:
         """Queue writes and wait until they are durable; returns each statement's rowcount.
 
         :raises StoreError: the write failed every one of its tries.
         """
-        write = _Write(statements, wait=True)
-        self._push(write)
-        assert write.done is not None
-        await write.done.wait()
-        if write.error is not None:
-            raise StoreError(f"write failed: {write.error}") from write.error
-        return write.rowcounts
+        return await self.writer.commit(statements)
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""
-        await self.commit([])
-
-    def _push(self, write: _Write) -> None:
-        if self._closing:
-            raise StoreError("the store is closed")
-        self._queue.append(write)
-        self._wakeup.set()
-
-    async def _write_forever(self) -> None:
-        while True:
-            if not self._queue:
-                if self._closing:
-                    return
-                self._wakeup = anyio.Event()
-                await self._wakeup.wait()
-                continue
-            group = [
-                self._queue.popleft() for _ in range(min(len(self._queue), MAX_WRITES_PER_COMMIT))
-            ]
-            with anyio.CancelScope(shield=True):
-                for _ in range(WRITE_TRIES):  # a failed BEGIN or COMMIT: the group again
-                    if await anyio.to_thread.run_sync(self._apply, group):
-                        break
-            for write in group:
-                if write.error is not None and write.done is None:
-                    self._lost(write)
-                if write.done is not None:
-                    write.done.set()
-
-    def _lost(self, write: _Write) -> None:
-        self.lost_writes += 1
-        assert write.error is not None
-        logger.error("a write of %s failed %d times: %s", write.owner, WRITE_TRIES, write.error)
-        if self.on_lost_write is not None:
-            self.on_lost_write(write.owner, write.error)
-
-    def _apply(self, group: list[_Write]) -> bool:
-        """Commit the group in one transaction (in a worker thread); set each write's error.
-
-        The fast path runs the whole group at once. If any statement fails, the
-        group is rolled back and run again with each write under its own
-        savepoint, tried up to :data:`WRITE_TRIES` times on the spot (never
-        later: a write retried behind newer writes would undo them), so a bad
-        statement costs only its own write and the others in the group commit.
-        ``False`` when the transaction itself could not begin or commit.
-        """
-        conn = self._writer
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            self._execute_group(group)
-            self._maybe_die_mid_write()
-            conn.execute("COMMIT")
-            self._commits += 1
-            return True
-        except Exception as exc:
-            logger.warning("a group of %d writes failed (%s); applying one by one", len(group), exc)
-            self.write_errors += 1
-            _rollback(conn)
-        for write in group:
-            write.rowcounts, write.error = [], None
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for write in group:
-                self._apply_one(write)
-            self._maybe_die_mid_write()
-            conn.execute("COMMIT")
-            self._commits += 1
-            return True
-        except Exception as exc:  # BEGIN or COMMIT: nothing of the group is durable
-            self.write_errors += 1
-            _rollback(conn)
-            for write in group:
-                write.error, write.rowcounts = exc, []
-            return False
-
-    def _apply_one(self, write: _Write) -> None:
-        conn = self._writer
-        for _ in range(WRITE_TRIES):
-            conn.execute("SAVEPOINT one_write")
-            try:
-                self.faults.maybe_fail_write()
-                for sql, params in write.statements:
-                    self._check_fault(sql)
-                    write.rowcounts.append(conn.execute(sql, params).rowcount)
-            except Exception as exc:
-                conn.execute("ROLLBACK TO one_write")
-                conn.execute("RELEASE one_write")
-                self.write_errors += 1
-                write.error, write.rowcounts = exc, []
-                continue
-            conn.execute("RELEASE one_write")
-            write.error = None
-            self.rows_written += sum(max(n, 0) for n in write.rowcounts)
-            return
-
-    def _check_fault(self, sql: str) -> None:
-        if self.faults.statement is not None:
-            self.faults.statement(sql)
-
-    def _execute_group(self, group: list[_Write]) -> None:
-        """Execute in order; runs of one statement from unwaited writes go in one executemany."""
-        conn = self._writer
-        run_sql: str | None = None
-        run_params: list[Sequence[Any]] = []
-
-        def flush_run() -> None:
-            if run_sql is not None and run_params:
-                self._check_fault(run_sql)
-                conn.executemany(run_sql, run_params)
-                self.rows_written += len(run_params)
-
-        for write in group:
-            self.faults.maybe_fail_write()
-            if write.done is None:
-                for sql, params in write.statements:
-                    if sql != run_sql:
-                        flush_run()
-                        run_sql, run_params = sql, []
-                    run_params.append(params)
-                continue
-            flush_run()
-            run_sql, run_params = None, []
-            for sql, params in write.statements:
-                self._check_fault(sql)
-                rowcount = conn.execute(sql, params).rowcount
-                write.rowcounts.append(rowcount)
-                self.rows_written += max(rowcount, 0)
-        flush_run()
-
-    def _maybe_die_mid_write(self) -> None:
-        kill_at = self.faults.kill_in_write
-        if kill_at and self._commits + 1 >= kill_at:
-            self.faults.kill_now()
+        await self.writer.flush()
 
     # -- reading -------------------------------------------------------------------
 
@@ -908,11 +746,6 @@ class ResumePoint:
     steps: dict[str, StepHistory] = field(default_factory=dict)
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
-
-
 def _workflow(row: aiosqlite.Row) -> WorkflowRecord:
     return WorkflowRecord(
         id=row["id"],
@@ -955,35 +788,6 @@ def _attempt(row: aiosqlite.Row, output_json: str | None) -> AttemptRecord:
     )
 
 
-def _writer_connection(location: str) -> sqlite3.Connection:
-    """The one writing connection: autocommit mode (we issue BEGIN), WAL, migrated.
-
-    Used from one worker thread at a time (the writer task waits for each
-    group), hence ``check_same_thread=False``.
-    """
-    conn = sqlite3.connect(location, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    # In WAL mode NORMAL loses nothing when the *process* dies (SIGKILL included);
-    # only a power cut can drop the last commits.
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    (version,) = conn.execute("PRAGMA user_version").fetchone()
-    if version > SCHEMA_VERSION:
-        conn.close()
-        raise StoreError(
-            f"the database is at schema {version}, newer than this salesbus ({SCHEMA_VERSION})"
-        )
-    for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        for statement in statements:
-            conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {number}")
-        conn.execute("COMMIT")
-        logger.info("store migrated to schema %d", number)
-    return conn
-
-
 @asynccontextmanager
 async def open_store(
     path: str | Path = "salesbus.db", *, faults: Faults | None = None
@@ -999,7 +803,7 @@ async def open_store(
             scratch = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="salesbus-"))
             location = str(Path(scratch) / "salesbus.db")
         Path(location).parent.mkdir(parents=True, exist_ok=True)
-        writer_conn = await anyio.to_thread.run_sync(_writer_connection, location)
+        writer_conn = await anyio.to_thread.run_sync(writer_connection, location)
         cleanup.callback(writer_conn.close)
         async with aiosqlite.connect(location, isolation_level=None) as conn:
             conn.row_factory = aiosqlite.Row
@@ -1009,10 +813,9 @@ async def open_store(
             # as itself rather than wrapped in an exception group by the task group.
             writer = anyio.create_task_group()
             await writer.__aenter__()
-            writer.start_soon(store._write_forever)
+            writer.start_soon(store.writer.run)
             try:
                 yield store
             finally:
-                store._closing = True
-                store._wakeup.set()
+                store.writer.close()
                 await writer.__aexit__(None, None, None)
