@@ -39,7 +39,6 @@ from ..knowledge import (
     buyer_functions,
     choose_primary_contact,
     industry_for,
-    matching_region,
     mentions,
     mentions_any,
     render,
@@ -64,13 +63,13 @@ from ..models import (
     PersonalizationElement,
     PersonalizationStrategy,
     Priority,
-    ScoreReason,
     SequenceStep,
     Severity,
     TalkingPoint,
     Tier,
 )
 from ..quality import SPAM_PHRASES
+from ..scoring import Attribute, CompanyAttributes, Headcount, score_icp
 from ..usage import Usage, record_usage
 from ..website import WebPage
 from .base import Draft
@@ -412,27 +411,29 @@ def _descriptive_ids(profile: CompanyProfile) -> list[str]:
 def _analyze(profile: CompanyProfile, campaign: Campaign) -> Analysis:
     evidence = _gather_evidence(profile)
     icp = campaign.icp
-    reasons = _score_reasons(evidence, icp)
-    score = _icp_score(reasons, icp)
-    qualified = score >= icp.tiers.disqualify_below
-    tier = icp.tiers.tier(score)
+    scored = score_icp(_attributes(evidence, icp), icp)
     pain_points = _pain_points(evidence, campaign)
     opportunities = _opportunities(evidence, campaign)
     channel = _recommended_channel(profile.primary_contact, campaign.seller.channels)
-    disqualify_reasons = [] if qualified else _disqualify_reasons(score, reasons, icp)
     return Analysis(
-        icp_score=score,
-        score_reasons=reasons,
-        tier=tier,
-        qualified=qualified,
-        disqualify_reasons=disqualify_reasons,
+        icp_score=scored.score,
+        score_reasons=scored.reasons,
+        tier=scored.tier,
+        qualified=scored.qualified,
+        disqualify_reasons=scored.disqualify_reasons,
         pain_points=pain_points,
         opportunities=opportunities,
         industry_insights=_insights(evidence),
         talking_points=_talking_points(evidence, pain_points, opportunities, campaign),
         likely_objections=_objections(evidence, campaign),
         recommended_approach=_approach(
-            evidence, tier, disqualify_reasons, pain_points, opportunities, channel, campaign
+            evidence,
+            scored.tier,
+            scored.disqualify_reasons,
+            pain_points,
+            opportunities,
+            channel,
+            campaign,
         ),
         recommended_channel=channel,
         confidence=_confidence(profile),
@@ -440,131 +441,43 @@ def _analyze(profile: CompanyProfile, campaign: Campaign) -> Analysis:
     )
 
 
-# -- the ICP score ----------------------------------------------------------------------
-
-_KEYWORDS_FOR_FULL_POINTS = 3
-_TECHNOLOGIES_FOR_FULL_POINTS = 2
+# -- the attributes the ICP score is computed from ----------------------------------
 
 
-def _reason(
-    criterion: str, weight: float, fraction: float, detail: str, ids: Sequence[str]
-) -> ScoreReason:
-    return ScoreReason(
-        criterion=criterion,
-        points=round(weight * fraction, 2),
-        max_points=weight,
-        detail=detail,
-        fact_ids=list(ids),
+def _attributes(evidence: _Evidence, icp: Icp) -> CompanyAttributes:
+    """What the facts show, in the shape :func:`score_icp` takes.
+
+    Keywords are the business facts themselves (an ICP keyword counts when a
+    fact names it); technologies are the catalogue's ones the facts show, plus
+    any ICP technology the catalogue does not know, found by name.
+    """
+    profile = evidence.profile
+    ids_of = functools.partial(_topic_ids, profile)
+    industry = profile.industry
+    employees = profile.employees if profile.employees is not None else profile.company.employees
+    location = profile.location or profile.company.country
+    keywords = [
+        Attribute(value=fact.text, fact_ids=[fact.id])
+        for fact in profile.facts
+        if _about_business(fact)
+    ]
+    technologies = [Attribute(value=tech.name, fact_ids=ids) for tech, ids in evidence.technologies]
+    for name in icp.technologies:
+        if technology_named(name) is None and (ids := evidence.ids_mentioning(name)):
+            technologies.append(Attribute(value=name, fact_ids=ids))
+    return CompanyAttributes(
+        industry=Attribute(value=industry, fact_ids=ids_of("industry")) if industry else None,
+        headcount=Headcount(value=employees, fact_ids=ids_of("size"))
+        if employees is not None
+        else None,
+        location=Attribute(value=location, fact_ids=ids_of("location")) if location else None,
+        keywords=keywords,
+        technologies=technologies,
     )
 
 
-def _score_reasons(evidence: _Evidence, icp: Icp) -> list[ScoreReason]:
-    return [
-        _industry_reason(evidence, icp),
-        _size_reason(evidence, icp),
-        _region_reason(evidence, icp),
-        _keyword_reason(evidence, icp),
-        _technology_reason(evidence, icp),
-    ]
-
-
-def _icp_score(reasons: Sequence[ScoreReason], icp: Icp) -> int:
-    """Points earned out of the weights' total, on a 0–100 scale."""
-    total = icp.weights.total
-    if total <= 0:
-        return 0
-    earned = sum(reason.points for reason in reasons)
-    return max(0, min(100, round(100 * earned / total)))
-
-
-def _industry_reason(evidence: _Evidence, icp: Icp) -> ScoreReason:
-    weight = icp.weights.industry
-    ids = evidence.industry_ids
-    industry = evidence.profile.industry
-    if not icp.industries:
-        return _reason("industry", weight, 1, "the ICP accepts every industry", ids)
-    if not industry:
-        return _reason("industry", weight, 0, "industry unknown", ids)
-    targets = ", ".join(icp.industries)
-    if _industry_in_icp(industry, evidence.industry, icp.industries):
-        return _reason("industry", weight, 1, f"{industry} is an ICP industry ({targets})", ids)
-    return _reason("industry", weight, 0, f"{industry} is outside the ICP ({targets})", ids)
-
-
-def _industry_in_icp(industry: str, known: IndustryKnowledge | None, wanted: Sequence[str]) -> bool:
-    for target in wanted:
-        if target.strip().lower() == industry.strip().lower():
-            return True
-        target_known = industry_for(target)
-        if known is not None and target_known is not None and target_known[0].key == known.key:
-            return True
-    return False
-
-
-def _size_reason(evidence: _Evidence, icp: Icp) -> ScoreReason:
-    """Full points inside the ICP's headcount range, half within a factor of two of it."""
-    weight = icp.weights.size
-    ids = evidence.size_ids
-    low, high = icp.employees_min, icp.employees_max
-    profile = evidence.profile
-    employees = profile.employees if profile.employees is not None else profile.company.employees
-    wanted = f"{low:,}–{high:,}" if high is not None else f"at least {low:,}"
-    if low == 0 and high is None:
-        return _reason("size", weight, 1, "the ICP accepts every company size", ids)
-    if employees is None:
-        return _reason("size", weight, 0, "headcount unknown", ids)
-    if low <= employees and (high is None or employees <= high):
-        return _reason("size", weight, 1, f"{employees:,} employees is within {wanted}", ids)
-    near_low = low / 2 <= employees < low
-    near_high = high is not None and high < employees <= high * 2
-    if near_low or near_high:
-        detail = f"{employees:,} employees is close to the ICP range ({wanted})"
-        return _reason("size", weight, 0.5, detail, ids)
-    return _reason("size", weight, 0, f"{employees:,} employees is outside {wanted}", ids)
-
-
-def _region_reason(evidence: _Evidence, icp: Icp) -> ScoreReason:
-    weight = icp.weights.region
-    ids = [fact.id for fact in evidence.profile.facts if fact.topic == "location"]
-    location = evidence.profile.location or evidence.profile.company.country
-    if not icp.regions:
-        return _reason("region", weight, 1, "the ICP accepts every region", ids)
-    if not location:
-        return _reason("region", weight, 0, "location unknown", ids)
-    region = matching_region(location, icp.regions)
-    if region is not None:
-        return _reason("region", weight, 1, f"{location} is in {region}", ids)
-    wanted = ", ".join(icp.regions)
-    return _reason("region", weight, 0, f"{location} is outside the ICP regions ({wanted})", ids)
-
-
-def _keyword_reason(evidence: _Evidence, icp: Icp) -> ScoreReason:
-    weight = icp.weights.keywords
-    if not icp.keywords:
-        return _reason("keywords", weight, 1, "the ICP names no keywords", [])
-    hits = [(kw, ids) for kw in icp.keywords if (ids := evidence.ids_mentioning(kw))]
-    ids = _ordered_ids(evidence.profile, (i for _, found in hits for i in found), limit=6)
-    fraction = min(1.0, len(hits) / min(_KEYWORDS_FOR_FULL_POINTS, len(icp.keywords)))
-    if not hits:
-        detail = f"none of the {len(icp.keywords)} ICP keywords appear in the facts"
-    else:
-        found = ", ".join(kw for kw, _ in hits)
-        detail = f"{len(hits)} of {len(icp.keywords)} ICP keywords found: {found}"
-    return _reason("keywords", weight, fraction, detail, ids)
-
-
-def _technology_reason(evidence: _Evidence, icp: Icp) -> ScoreReason:
-    weight = icp.weights.technology
-    if not icp.technologies:
-        return _reason("technology", weight, 1, "the ICP names no technologies", [])
-    hits = [(tech, ids) for tech in icp.technologies if (ids := _technology_ids(evidence, tech))]
-    ids = _ordered_ids(evidence.profile, (i for _, found in hits for i in found), limit=6)
-    fraction = min(1.0, len(hits) / min(_TECHNOLOGIES_FOR_FULL_POINTS, len(icp.technologies)))
-    if not hits:
-        detail = f"none of the ICP technologies ({', '.join(icp.technologies)}) seen"
-    else:
-        detail = f"uses {', '.join(tech for tech, _ in hits)} (ICP technologies)"
-    return _reason("technology", weight, fraction, detail, ids)
+def _topic_ids(profile: CompanyProfile, topic: str) -> list[str]:
+    return [fact.id for fact in profile.facts if fact.topic == topic]
 
 
 def _technology_ids(evidence: _Evidence, name: str) -> list[str]:
@@ -572,12 +485,6 @@ def _technology_ids(evidence: _Evidence, name: str) -> list[str]:
     if known is None:
         return evidence.ids_mentioning(name)
     return next((ids for tech, ids in evidence.technologies if tech.name == known.name), [])
-
-
-def _disqualify_reasons(score: int, reasons: Sequence[ScoreReason], icp: Icp) -> list[str]:
-    threshold = icp.tiers.disqualify_below
-    missed = [r.detail for r in reasons if r.max_points > 0 and r.points == 0]
-    return [f"ICP score {score} is below the threshold of {threshold}", *missed]
 
 
 # -- pain points, opportunities and what to say ---------------------------------------
