@@ -65,9 +65,8 @@ def start(tmp: Path, env: dict[str, str], run: int) -> subprocess.Popen[bytes]:
         *("--llm", "offline", "--concurrency", "50", "--simulate-latency", "0.05"),
         *("--retry-base", "0.01"),
     ]
-    return subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp
-    )
+    log = (tmp / f"run{run}.log").open("wb")  # a pipe nobody reads would block the run
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log, cwd=tmp)
 
 
 def report(db: Path) -> dict[str, Any]:
@@ -135,10 +134,10 @@ def main() -> None:
             runs.append({"run": len(runs) + 1, "ended": "SIGKILL", "steps_done": succeeded(db)})
         while True:
             process = start(tmp, env, len(runs))
-            _, stderr = process.communicate()
+            process.wait()
             runs.append({"run": len(runs) + 1, "ended": f"exit {process.returncode}"})
             if process.returncode != 0:
-                print(stderr.decode(), file=sys.stderr)
+                print((tmp / f"run{len(runs) - 1}.log").read_text()[-2000:], file=sys.stderr)
             figures = report(db)
             if figures["not_final"] == 0 or len(runs) > args.kills + 5:
                 break

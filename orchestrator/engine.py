@@ -583,9 +583,16 @@ class Orchestrator:
     async def _on_handler_failure(self, failure: HandlerFailure) -> None:
         """An exception escaped a reaction or a step: fail its workflow with the reason."""
         name = failure.subscription.name
-        if name == "orchestrator:event-log" or not name.startswith(("orchestrator:", "agent:")):
-            return
         event = failure.event
+        logger.error(
+            "handler %s failed on %s %s",
+            name,
+            type(event).type_name,
+            event.event_id,
+            exc_info=failure.exception,
+        )
+        if name == "orchestrator:event-log" or not name.startswith(("orchestrator:", "agent:")):
+            return  # an application's own subscriber: its failure is not the workflow's
         live = self._live.get(event.correlation_id or "")
         if live is None:
             return
