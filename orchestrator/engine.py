@@ -227,7 +227,7 @@ class Orchestrator:
                         continue
                     if not await self._room():
                         break
-                    point = await self.store.resume_point(record)
+                    point = await self._resume_point(record)
                     if self._suspect(record, point):
                         suspects.append((record, point))
                         continue
@@ -246,6 +246,16 @@ class Orchestrator:
             self._task_group = None
         await self.store.flush()
         return self.progress
+
+    async def _resume_point(self, record: WorkflowRecord) -> ResumePoint:
+        """Where the workflow stands; a fresh one (pending, no step yet) has no history to read.
+
+        Its attempts would be recorded only after its admission state, which the
+        writer commits first; ``--refresh`` renumbers old attempts out of the way.
+        """
+        if record.state == PENDING and record.step is None:
+            return ResumePoint()
+        return await self.store.resume_point(record)
 
     async def _room(self) -> bool:
         """Wait for a free admission slot; ``False`` once stopping."""
