@@ -18,24 +18,37 @@ Why it is built the way it is:
   handler and the timer stops only once all of them have been handled. Each
   subscriber counts its events and sums their sequence numbers; a contender that
   lost or duplicated an event fails the whole run loudly.
+* **CPU time where CPU is what is measured.** Throughput and construction are
+  timed with ``time.process_time`` (this process's CPU seconds), so other jobs
+  on a shared machine inflate them far less than wall time; the sleeping
+  scenario (c) is timed on the wall clock.
 * **Alternation and medians.** Each scenario is run ``--runs`` times, cycling
   through all contenders in every round (in a rotating order), so machine noise
   hits everyone alike; the reported figure is the median.
 * **The floor.** A bare ``asyncio.Queue`` producer/consumer, bounded like a bus
   inbox (1024), is the least any asyncio bus can cost; salesbus is judged by its
   ratio to it, and against the peers (pyee, bubus, autogen-core) when installed.
+* **The old code in the same run.** ``--baseline REV`` (default ``main``) copies
+  that revision's ``bus/`` out of git into a temporary directory and imports it
+  under another name (the bus imports nothing else of ours), so "no worse than
+  before" is a ratio between two contenders of one invocation, not between two
+  runs on a noisy machine.
 """
 
 import argparse
 import asyncio
 import contextlib
 import gc
+import importlib.util
+import io
 import os
 import pickle
 import platform
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 import traceback
 from collections import deque
@@ -61,7 +74,21 @@ SLEEP_SECONDS = 0.02
 """What each handler of the concurrency scenario awaits."""
 
 CONCURRENCY_TARGET_SECONDS = 0.030
-FLOOR_RATIO_TARGET = 3.0
+ISOLATED_RATIO_TARGET = 1.6
+SHARED_RATIO_TARGET = 1.15
+ROUNDTRIP_RATIO_TARGET = 1.5
+CONSTRUCTION_TARGET_US = 1.5
+
+_clock: list[Callable[[], float]] = [time.perf_counter]
+
+
+def clock() -> float:
+    """The timer of the current measurement (see ``_measure_here``)."""
+    return _clock[0]()
+
+
+NO_ISOLATION = "salesbus no-isolation"
+BASELINE = "salesbus@baseline"
 
 
 # -- the work ----------------------------------------------------------------------
@@ -104,10 +131,12 @@ class SleepingSink(Sink):
         self.seq_sum += event.seq
 
 
-Runner = Callable[[Sequence[Ping], Sequence[Sink], int], Coroutine[Any, Any, float]]
-"""``run(events, sinks, concurrency)``: set up, time publish-until-all-handled, tear down.
+Runner = Callable[[Sequence[Ping], Sequence[Sink], int, bool], Coroutine[Any, Any, float]]
+"""``run(events, sinks, concurrency, roundtrip)``: set up, time, tear down.
 
-Returns the timed seconds; set-up and tear-down stay outside the timer.
+Times publish-until-all-handled; with ``roundtrip``, each event is published and
+waited for (until handled) before the next. Returns the timed seconds; set-up
+and tear-down stay outside the timer.
 """
 
 
@@ -121,6 +150,8 @@ class Contender:
     max_events: int | None = None
     """Cap on events for the throughput scenarios, for peers too slow to run them all."""
     note: str = ""
+    roundtrip: bool = True
+    """Takes part in the round-trip scenario (d)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +164,7 @@ class Scenario:
     subscribers: int
     concurrency: int
     sleeping: bool
+    roundtrip: bool = False
 
     @property
     def throughput(self) -> bool:
@@ -172,7 +204,9 @@ async def _settle() -> None:
         await asyncio.sleep(0)
 
 
-async def run_queue(events: Sequence[Ping], sinks: Sequence[Sink], concurrency: int) -> float:
+async def run_queue(
+    events: Sequence[Ping], sinks: Sequence[Sink], concurrency: int, roundtrip: bool
+) -> float:
     """The floor: one bounded ``asyncio.Queue`` per subscriber, ``concurrency`` consumers each.
 
     No routing, no context capture, no failure isolation: what is left is the
@@ -197,46 +231,107 @@ async def run_queue(events: Sequence[Ping], sinks: Sequence[Sink], concurrency: 
         for _ in range(concurrency)
     ]
     await _settle()
-    start = time.perf_counter()
-    for event in events:
+    start = clock()
+    if roundtrip:
+        for event in events:
+            for queue in queues:
+                await queue.put(event)
+            for queue in queues:
+                await queue.join()
+    else:
+        for event in events:
+            for queue in queues:
+                await queue.put(event)
         for queue in queues:
-            await queue.put(event)
-    for queue in queues:
-        await queue.join()
-    elapsed = time.perf_counter() - start
+            await queue.join()
+    elapsed = clock() - start
     for consumer in consumers:
         consumer.cancel()
     await asyncio.gather(*consumers, return_exceptions=True)
     return elapsed
 
 
-async def run_salesbus(events: Sequence[Ping], sinks: Sequence[Sink], concurrency: int) -> float:
+def salesbus_runner(bus_class: type[Any], **options: Any) -> Runner:
     """salesbus as documented: one subscription per subscriber, publish, then ``join``."""
-    async with EventBus() as bus:
-        for sink in sinks:
-            bus.subscribe(Ping, sink.handle, concurrency=concurrency)
-        await _settle()
-        start = time.perf_counter()
-        for event in events:
-            await bus.publish(event)
-        await bus.join()
-        return time.perf_counter() - start  # taken before leaving the block drains
+
+    async def run(
+        events: Sequence[Ping], sinks: Sequence[Sink], concurrency: int, roundtrip: bool
+    ) -> float:
+        async with bus_class() as bus:
+            for sink in sinks:
+                bus.subscribe(Ping, sink.handle, concurrency=concurrency, **options)
+            await _settle()
+            start = clock()
+            if roundtrip:
+                for event in events:
+                    await bus.publish(event)
+                    await bus.join()
+            else:
+                for event in events:
+                    await bus.publish(event)
+                await bus.join()
+            return clock() - start  # taken before leaving the block drains
+
+    return run
+
+
+def load_baseline(revision: str) -> tuple[Any, str]:
+    """``bus/`` as it was at ``revision``, imported as ``salesbus_baseline_bus``; and its commit.
+
+    :raises ImportError: git could not produce it.
+    """
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", revision],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=here,
+        ).stdout.strip()
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", commit, "bus"],
+            capture_output=True,
+            check=True,
+            cwd=os.path.dirname(here),
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise ImportError(f"git could not export bus/ at {revision!r}: {exc}") from exc
+    target = tempfile.mkdtemp(prefix="salesbus-baseline-")
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    package = os.path.join(target, "bus")
+    spec = importlib.util.spec_from_file_location(
+        "salesbus_baseline_bus",
+        os.path.join(package, "__init__.py"),
+        submodule_search_locations=[package],
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module, commit
 
 
 def load_pyee() -> Contender:
     """pyee's ``AsyncIOEventEmitter``: ``emit`` schedules each async listener as a task."""
     from pyee.asyncio import AsyncIOEventEmitter
 
-    async def run(events: Sequence[Ping], sinks: Sequence[Sink], concurrency: int) -> float:
+    async def run(
+        events: Sequence[Ping], sinks: Sequence[Sink], concurrency: int, roundtrip: bool
+    ) -> float:
         emitter = AsyncIOEventEmitter()
         for sink in sinks:
             emitter.add_listener("ping", sink.handle)
         await _settle()
-        start = time.perf_counter()
+        start = clock()
         for event in events:
             emitter.emit("ping", event)
+            if roundtrip:
+                await emitter.wait_for_complete()
         await emitter.wait_for_complete()
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         emitter.remove_all_listeners()
         return elapsed
 
@@ -266,7 +361,9 @@ def load_bubus(max_events: int | None) -> Contender:
         deliver.__name__ = deliver.__qualname__ = f"sink_{index}"
         return deliver
 
-    async def run(events: Sequence[Ping], sinks: Sequence[Sink], concurrency: int) -> float:
+    async def run(
+        events: Sequence[Ping], sinks: Sequence[Sink], concurrency: int, roundtrip: bool
+    ) -> float:
         # Default settings: bounded history (50) and queue (50), which make dispatch
         # refuse more than 100 unfinished events; so the publisher keeps a window of
         # BUBUS_WINDOW in flight, awaiting the oldest before dispatching past it. With
@@ -278,15 +375,18 @@ def load_bubus(max_events: int | None) -> Contender:
         if any(e.payload is not o for e, o in zip(envelopes, events, strict=True)):
             raise AssertionError("bubus copied the events instead of carrying them")
         await _settle()
-        start = time.perf_counter()
+        start = clock()
         window: deque[PingEnvelope] = deque()
         for envelope in envelopes:
+            if roundtrip:
+                await bus.dispatch(envelope)
+                continue
             if len(window) >= BUBUS_WINDOW:
                 await window.popleft()
             window.append(bus.dispatch(envelope))
         while window:
             await window.popleft()
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         await bus.stop(clear=True)
         return elapsed
 
@@ -328,7 +428,9 @@ def load_autogen(max_events: int | None) -> Contender:
     def factory(sink: Sink) -> Callable[[], PingAgent]:
         return lambda: PingAgent(sink)
 
-    async def run(events: Sequence[Ping], sinks: Sequence[Sink], concurrency: int) -> float:
+    async def run(
+        events: Sequence[Ping], sinks: Sequence[Sink], concurrency: int, roundtrip: bool
+    ) -> float:
         runtime = SingleThreadedAgentRuntime()
         topic = TopicId("bench", "default")
         for index, sink in enumerate(sinks):
@@ -339,11 +441,11 @@ def load_autogen(max_events: int | None) -> Contender:
         for index in range(len(sinks)):  # instantiate the agents before the timer
             await runtime.try_get_underlying_agent_instance(AgentId(f"sink{index}", "default"))
         await _settle()
-        start = time.perf_counter()
+        start = clock()
         for event in events:
             await runtime.publish_message(event, topic)
         await runtime.stop_when_idle()
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         await runtime.close()
         return elapsed
 
@@ -353,13 +455,14 @@ def load_autogen(max_events: int | None) -> Contender:
         metadata.version("autogen-core"),
         max_events=max_events,
         note="publish_message to a topic; a task per published message; tracing off",
+        roundtrip=False,
     )
 
 
 def load_contenders(
-    bubus_events: int | None, autogen_events: int | None
+    bubus_events: int | None, autogen_events: int | None, baseline: str
 ) -> tuple[list[Contender], list[str]]:
-    """The floor, salesbus, and whichever peers import; a note for each peer that does not."""
+    """The floor, salesbus (as now and at ``baseline``), and whichever peers import."""
     contenders = [
         Contender(
             "asyncio.Queue",
@@ -369,12 +472,34 @@ def load_contenders(
         ),
         Contender(
             "salesbus",
-            run_salesbus,
+            salesbus_runner(EventBus),
             metadata.version("salesbus"),
-            note="EventBus defaults (inbox 1024, in-memory transport, no interceptors)",
+            note="EventBus defaults (inbox 1024, in-memory transport, no interceptors,"
+            " context isolated per delivery)",
+        ),
+        Contender(
+            NO_ISOLATION,
+            salesbus_runner(EventBus, isolate_context=False),
+            metadata.version("salesbus"),
+            note="the same with isolate_context=False (handlers run in the worker's context)",
         ),
     ]
     skipped: list[str] = []
+    if baseline:
+        try:
+            module, commit = load_baseline(baseline)
+        except ImportError as exc:
+            skipped.append(f"salesbus@{baseline} skipped: {exc}")
+        else:
+            contenders.insert(
+                3,
+                Contender(
+                    BASELINE,
+                    salesbus_runner(module.EventBus),
+                    commit,
+                    note=f"bus/ as of {baseline} ({commit}), defaults, same events and handlers",
+                ),
+            )
     loaders: list[tuple[str, Callable[[], Contender]]] = [
         ("pyee", load_pyee),
         ("bubus", lambda: load_bubus(bubus_events)),
@@ -394,10 +519,14 @@ def load_contenders(
 def _measure_here(contender: Contender, scenario: Scenario, events: Sequence[Ping]) -> Measurement:
     """One timed run in this process, in a new event loop."""
     sink_type = SleepingSink if scenario.sleeping else Sink
+    # CPU-bound scenarios are timed in CPU seconds of this (single-threaded)
+    # process: on a shared machine wall time also counts the time other
+    # processes held the CPU. The sleeping scenario is about wall time.
+    _clock[0] = time.process_time if scenario.throughput else time.perf_counter
     sinks = [sink_type() for _ in range(scenario.subscribers)]
     # Touch every event once so copy-on-write page faults after the fork are not timed.
     sum(event.seq for event in events)
-    seconds = asyncio.run(contender.run(events, sinks, scenario.concurrency))
+    seconds = asyncio.run(contender.run(events, sinks, scenario.concurrency, scenario.roundtrip))
     return Measurement(seconds, len(events), tuple((s.count, s.seq_sum) for s in sinks))
 
 
@@ -455,6 +584,7 @@ def run_scenario(
         if scenario.throughput
         else Outcome(c, scenario.events)
         for c in contenders
+        if c.roundtrip or not scenario.roundtrip
     ]
     for round_index in range(runs):
         shift = round_index % len(outcomes)
@@ -596,26 +726,43 @@ def render(header: Sequence[str], rows: Sequence[Row], markdown: bool) -> str:
     return "\n".join(lines)
 
 
-def targets(results: dict[str, tuple[Scenario, list[Outcome]]]) -> list[str]:
+RATIO_TARGETS: list[tuple[str, str, str, float, str]] = [
+    ("a", "salesbus", "asyncio.Queue", ISOLATED_RATIO_TARGET, "fire-and-forget, context isolated"),
+    ("a", NO_ISOLATION, "asyncio.Queue", SHARED_RATIO_TARGET, "fire-and-forget, no isolation"),
+    ("d", "salesbus", "asyncio.Queue", ROUNDTRIP_RATIO_TARGET, "awaited round trip"),
+    ("d", NO_ISOLATION, "asyncio.Queue", ROUNDTRIP_RATIO_TARGET, "round trip, no isolation"),
+    ("a", "salesbus", BASELINE, 1.0, "one subscriber, against the baseline"),
+    ("b", "salesbus", BASELINE, 1.0, "fan-out, no worse than the baseline"),
+    ("c", "salesbus", BASELINE, 1.0, "40 x 20 ms handlers, no worse than the baseline"),
+    ("d", "salesbus", BASELINE, 1.0, "round trip, against the baseline"),
+]
+"""(scenario, contender, compared with, at most this ratio, what it means)."""
+
+
+def targets(
+    results: dict[str, tuple[Scenario, list[Outcome]]], construction: dict[str, list[float]]
+) -> list[str]:
     """The issue's targets, each said to be met or not, with the numbers behind it."""
     lines: list[str] = []
-    if "a" in results:
-        scenario, outcomes = results["a"]
-        floor, ours = _find(outcomes, "asyncio.Queue"), _find(outcomes, "salesbus")
-        if floor and ours:
-            ratio = _per_delivery(ours, scenario) / _per_delivery(floor, scenario)
-            verdict = "met" if ratio <= FLOOR_RATIO_TARGET else "NOT met"
-            lines.append(
-                f"(a) salesbus within {FLOOR_RATIO_TARGET:g}x of the asyncio.Queue floor:"
-                f" {verdict} ({ratio:.2f}x)"
-            )
+    for key, name, base_name, limit, what in RATIO_TARGETS:
+        if key not in results:
+            continue
+        scenario, outcomes = results[key]
+        ours, base = _find(outcomes, name), _find(outcomes, base_name)
+        if ours is None or base is None:
+            continue
+        ratio = _per_delivery(ours, scenario) / _per_delivery(base, scenario)
+        verdict = "met" if ratio <= limit else "NOT met"
+        lines.append(
+            f"({key}) {what}: {name} / {base_name} = {ratio:.2f}x (target <= {limit:g}x): {verdict}"
+        )
     for key in ("a", "b"):
         if key not in results:
             continue
         scenario, outcomes = results[key]
         ours = _find(outcomes, "salesbus")
-        peers = [o for o in outcomes if o.contender.name not in ("salesbus", "asyncio.Queue")]
-        if ours is None or not peers:
+        peers = [o for o in outcomes if o.contender.name in ("pyee", "bubus", "autogen-core")]
+        if ours is None:
             continue
         for peer in peers:
             speedup = _per_delivery(peer, scenario) / _per_delivery(ours, scenario)
@@ -634,7 +781,68 @@ def targets(results: dict[str, tuple[Scenario, list[Outcome]]]) -> list[str]:
                 f" in < {CONCURRENCY_TARGET_SECONDS * 1e3:g} ms: {verdict}"
                 f" ({ours.median * 1e3:.1f} ms)"
             )
+    for name, runs in construction.items():
+        if name.startswith("salesbus "):
+            median = statistics.median(runs)
+            verdict = "met" if median <= CONSTRUCTION_TARGET_US else "NOT met"
+            lines.append(
+                f"(e) {name}: {median:.2f} us (target <= {CONSTRUCTION_TARGET_US:g} us): {verdict}"
+            )
     return lines
+
+
+# -- event construction -------------------------------------------------------------
+
+
+def construction_makers(baseline: Any | None) -> dict[str, Callable[[int], object]]:
+    """Ways to build a three-field event: validated and trusted now, validated at the baseline."""
+
+    class Order(Event):
+        type_name = "bench.Order"
+        order_id: str
+        quantity: int
+        price: float
+
+    makers: dict[str, Callable[[int], object]] = {
+        "salesbus Order(...) validated": lambda i: Order(order_id="o", quantity=i, price=9.5),
+        "salesbus Order.trusted(...)": lambda i: Order.trusted(order_id="o", quantity=i, price=9.5),
+    }
+    if baseline is not None:
+
+        class BaselineOrder(baseline.Event):  # type: ignore[name-defined,misc]
+            type_name = "bench.Order"
+            order_id: str
+            quantity: int
+            price: float
+
+        makers["baseline Order(...) validated"] = lambda i: BaselineOrder(
+            order_id="o", quantity=i, price=9.5
+        )
+    return makers
+
+
+def measure_construction(
+    makers: dict[str, Callable[[int], object]], runs: int, count: int = 20_000
+) -> dict[str, list[float]]:
+    """CPU microseconds per event (loop included), each way ``runs`` times, interleaved."""
+    _clock[0] = time.process_time
+    results: dict[str, list[float]] = {name: [] for name in makers}
+    for _ in range(runs):
+        for name, make in makers.items():
+            start = clock()
+            for i in range(count):
+                make(i)
+            results[name].append((clock() - start) / count * 1e6)
+    return results
+
+
+def construction_rows(results: dict[str, list[float]]) -> tuple[list[str], list[Row]]:
+    header = ["how", "us/event (median)", "runs (us/event)"]
+    rows = [
+        (name, f"{statistics.median(runs):.2f}", ", ".join(f"{r:.2f}" for r in runs))
+        for name, runs in results.items()
+    ]
+    return header, rows
 
 
 # -- entry point --------------------------------------------------------------------
@@ -660,10 +868,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="cap on autogen-core's events in (a) and (b), ~0.2 ms each; 0: no cap",
     )
     parser.add_argument(
-        "--scenarios", default="abc", help="which scenarios to run, e.g. 'ab' (default: abc)"
+        "--scenarios",
+        default="abcde",
+        help="which scenarios to run, e.g. 'ab' (default: abcde; e is event construction)",
     )
     parser.add_argument(
         "--only", default="", help="comma-separated contender names to run (default: all)"
+    )
+    parser.add_argument(
+        "--baseline",
+        default="main",
+        help="git revision whose bus/ runs as salesbus@baseline ('' to skip; default: main)",
     )
     args = parser.parse_args(argv)
     if args.events < 10 or args.runs < 1:
@@ -673,7 +888,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    contenders, skipped = load_contenders(args.bubus_events or None, args.autogen_events or None)
+    contenders, skipped = load_contenders(
+        args.bubus_events or None, args.autogen_events or None, args.baseline
+    )
     if args.only:
         wanted = {name.strip() for name in args.only.split(",")}
         contenders = [c for c in contenders if c.name in wanted]
@@ -685,15 +902,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         Scenario(
             "c", "(c) 40 events, handler sleeps 20 ms, concurrency 40", 40, 1, 40, sleeping=True
         ),
+        Scenario(
+            "d",
+            "(d) awaited round trip: publish, wait until handled, next",
+            args.events // 10,
+            1,
+            1,
+            sleeping=False,
+            roundtrip=True,
+        ),
     ]
     scenarios = [s for s in scenarios if s.key in args.scenarios]
-    if not contenders or not scenarios:
+    if not contenders or not (scenarios or "e" in args.scenarios):
         print("nothing to run: check --only and --scenarios", file=sys.stderr)
         return 2
 
     # Build the events once, before any timing, and move them out of the garbage
     # collector's way so that no contender pays for scanning them.
-    events = [Ping(seq=i) for i in range(max(s.events for s in scenarios))]
+    events = [Ping(seq=i) for i in range(max((s.events for s in scenarios), default=0))]
     gc.collect()
     gc.freeze()
 
@@ -701,6 +927,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for scenario in scenarios:
         print(f"{scenario.title} ...", file=sys.stderr, flush=True)
         results[scenario.key] = (scenario, run_scenario(scenario, contenders, events, args.runs))
+
+    construction: dict[str, list[float]] = {}
+    if "e" in args.scenarios:
+        print("(e) event construction ...", file=sys.stderr, flush=True)
+        baseline = sys.modules.get("salesbus_baseline_bus")
+        construction = measure_construction(construction_makers(baseline), max(args.runs, 3))
 
     info = machine()
     out: list[str] = []
@@ -733,12 +965,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"\n{outcome.contender.name} ran on {outcome.events:,} of {scenario.events:,}"
                 " events (too slow for all); its figures are per event all the same."
             )
+    if construction:
+        out.append("")
+        title = "(e) event construction: a three-field event, 20,000 in a loop"
+        out.append(f"### {title}" if args.markdown else title)
+        out.append("")
+        out.append(render(*construction_rows(construction), args.markdown))
     out.append("")
     out.append("contenders:")
     out.extend(f"- {c.name}: {c.note}" for c in contenders)
     out.append("")
     out.append("targets:")
-    out.extend(f"- {line}" for line in targets(results))
+    out.extend(f"- {line}" for line in targets(results, construction))
     print("\n".join(out))
     return 0
 

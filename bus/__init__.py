@@ -21,11 +21,18 @@ from .errors import (
     BusNotRunningError,
     DecodeError,
     DuplicateEventTypeError,
+    EventTimeoutError,
+    InboxFullError,
+    PublishCycleError,
+    PublishTimeoutError,
     UnknownEventTypeError,
 )
-from .event import Event, EventRegistry, default_registry, new_event_id
+from .event import Event, EventRegistry, default_registry
+from .ids import new_event_id
 from .inbox import Receipt
 from .interceptors import ConsumeNext, Interceptor, PublishNext
+from .policy import DeadLetter, ErrorPolicy
+from .stats import BusStatistics, SubscriptionStatistics
 from .subscription import Handler, HandlerFailure, Subscription, SubscriptionStats
 from .transport import MemoryTransport, Transport
 
@@ -34,21 +41,29 @@ __all__ = [
     "BusClosedError",
     "BusError",
     "BusNotRunningError",
+    "BusStatistics",
     "ConsumeNext",
+    "DeadLetter",
     "DecodeError",
     "DrainReport",
     "DuplicateEventTypeError",
+    "ErrorPolicy",
     "Event",
     "EventBus",
     "EventRegistry",
+    "EventTimeoutError",
     "FailureHook",
     "Handler",
     "HandlerFailure",
+    "InboxFullError",
     "Interceptor",
     "MemoryTransport",
+    "PublishCycleError",
     "PublishNext",
+    "PublishTimeoutError",
     "Receipt",
     "Subscription",
+    "SubscriptionStatistics",
     "SubscriptionStats",
     "Transport",
     "UnknownEventTypeError",

@@ -7,6 +7,10 @@ context for free and cost several microseconds; instead each step of the
 handler's coroutine is driven inside the captured context, and whatever the
 coroutine yields to the event loop (asyncio futures, trio traps) passes through
 untouched, so this works on every anyio backend.
+
+Most handlers finish without suspending, so the worker takes the first step
+itself (:func:`first_step`) and only a handler that yields is driven on by
+:func:`resume_in_context`: no generator frame for the common case.
 """
 
 from __future__ import annotations
@@ -16,19 +20,18 @@ from collections.abc import Coroutine, Generator
 from contextvars import Context
 from typing import Any, TypeVar
 
-__all__ = ["run_in_context"]
+__all__ = ["resume_in_context", "run_in_context"]
 
 T = TypeVar("T")
 
 
 @types.coroutine
-def _drive(context: Context, coro: Coroutine[Any, Any, T]) -> Generator[Any, Any, T]:
+def resume_in_context(
+    context: Context, coro: Coroutine[Any, Any, T], yielded: Any
+) -> Generator[Any, Any, T]:
+    """Drive ``coro`` on, inside ``context``, from a step that yielded ``yielded``."""
     run = context.run
     send, throw = coro.send, coro.throw
-    try:
-        yielded = run(send, None)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
     while True:
         try:
             sent = yield yielded
@@ -45,6 +48,15 @@ def _drive(context: Context, coro: Coroutine[Any, Any, T]) -> Generator[Any, Any
                 yielded = run(send, sent)
             except StopIteration as stop:
                 return stop.value  # type: ignore[no-any-return]
+
+
+@types.coroutine
+def _drive(context: Context, coro: Coroutine[Any, Any, T]) -> Generator[Any, Any, T]:
+    try:
+        yielded = context.run(coro.send, None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    return (yield from resume_in_context(context, coro, yielded))
 
 
 def run_in_context(context: Context, coro: Coroutine[Any, Any, T]) -> Coroutine[Any, Any, T]:

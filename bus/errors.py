@@ -13,6 +13,10 @@ __all__ = [
     "BusNotRunningError",
     "DecodeError",
     "DuplicateEventTypeError",
+    "EventTimeoutError",
+    "InboxFullError",
+    "PublishCycleError",
+    "PublishTimeoutError",
     "UnknownEventTypeError",
 ]
 
@@ -56,3 +60,46 @@ class UnknownEventTypeError(BusError):
 
 class DecodeError(BusError):
     """Bytes that are not a valid encoded event."""
+
+
+class InboxFullError(BusError):
+    """``publish_nowait`` found a subscriber's inbox full; the event went to no subscriber."""
+
+    def __init__(self, subscription: str) -> None:
+        super().__init__(f"the inbox of {subscription!r} is full; nothing was delivered")
+        self.subscription = subscription
+
+
+class PublishTimeoutError(BusError, TimeoutError):
+    """``publish(timeout=...)`` waited that long for room; the event went to no subscriber."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(
+            f"no room in every subscriber's inbox within {timeout}s; nothing delivered"
+        )
+        self.timeout = timeout
+
+
+class PublishCycleError(BusError):
+    """A handler's publish would wait on inboxes that can only drain once it returns.
+
+    Raised in the handler that closes the cycle, so it fails (and its error
+    policy applies) instead of every subscription on the cycle waiting forever.
+    """
+
+    def __init__(self, cycle: list[str]) -> None:
+        super().__init__(
+            "publish cycle: every worker of "
+            + " -> ".join(repr(name) for name in cycle)
+            + " waits for room in the next inbox; raise max_pending, add concurrency,"
+            " or publish_nowait from one of them"
+        )
+        self.cycle = cycle
+
+
+class EventTimeoutError(BusError, TimeoutError):
+    """``wait_for`` or ``request`` saw no matching event in time."""
+
+    def __init__(self, what: str, timeout: float | None) -> None:
+        super().__init__(f"no {what} within {timeout}s")
+        self.timeout = timeout

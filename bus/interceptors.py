@@ -19,7 +19,14 @@ from .event import Event
 if TYPE_CHECKING:
     from .subscription import Subscription
 
-__all__ = ["ConsumeNext", "Interceptor", "PublishNext", "compose_consume", "compose_publish"]
+__all__ = [
+    "ConsumeNext",
+    "Interceptor",
+    "PublishNext",
+    "compose_consume",
+    "compose_publish",
+    "overrides",
+]
 
 PublishNext = Callable[[Event], Awaitable[None]]
 ConsumeNext = Callable[[Event], Awaitable[None]]
@@ -39,7 +46,8 @@ class Interceptor:
         await call_next(event)
 
 
-def _overrides(interceptor: Interceptor, method: str) -> bool:
+def overrides(interceptor: Interceptor, method: str) -> bool:
+    """Whether ``interceptor`` has its own ``method`` (a pass-through costs nothing)."""
     return getattr(type(interceptor), method) is not getattr(Interceptor, method)
 
 
@@ -47,7 +55,7 @@ def compose_publish(interceptors: Sequence[Interceptor], innermost: PublishNext)
     """The first interceptor is the outermost."""
     call = innermost
     for interceptor in reversed(interceptors):
-        if _overrides(interceptor, "publish_scope"):
+        if overrides(interceptor, "publish_scope"):
             call = _bind_publish(interceptor, call)
     return call
 
@@ -66,7 +74,7 @@ def compose_consume(
 ) -> ConsumeNext:
     call = innermost
     for interceptor in reversed(interceptors):
-        if _overrides(interceptor, "consume_scope"):
+        if overrides(interceptor, "consume_scope"):
             call = _bind_consume(interceptor, subscription, call)
     return call
 

@@ -1,4 +1,4 @@
-"""A subscription: which events a handler receives, and how many at once."""
+"""A subscription: which events a handler receives, how many at once, and how."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import anyio
+import anyio.to_thread
+
 from .event import Event
 from .inbox import Inbox, Tracker
 from .interceptors import ConsumeNext, Interceptor, compose_consume
+from .policy import ErrorPolicy
 
 __all__ = ["Handler", "HandlerFailure", "Subscription", "SubscriptionStats"]
 
@@ -21,8 +25,16 @@ Handler = Callable[[E], Awaitable[None]] | Callable[[E], None]
 
 @dataclass(slots=True)
 class SubscriptionStats:
+    """Counters since the subscription was made."""
+
     delivered: int = 0
+    """Deliveries whose handler returned (on the first attempt or a retry)."""
     failed: int = 0
+    """Deliveries given up on after the last attempt."""
+    retried: int = 0
+    """Retry attempts made."""
+    dead_lettered: int = 0
+    """``DeadLetter`` events published."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +55,7 @@ class Subscription(Generic[E]):
 
     ``concurrency`` workers take deliveries from an inbox bounded at
     ``max_pending``; with one worker, deliveries are handled in publish order.
+    Made by :meth:`EventBus.subscribe`, which documents the options.
     """
 
     def __init__(
@@ -54,33 +67,81 @@ class Subscription(Generic[E]):
         concurrency: int,
         max_pending: int,
         tracker: Tracker,
+        once: bool = False,
+        isolate_context: bool = True,
+        run_in_thread: bool = False,
+        on_error: ErrorPolicy | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+        if once and concurrency != 1:
+            raise ValueError("a once=True subscription handles one event: concurrency must be 1")
+        if run_in_thread and _is_async(handler):
+            raise ValueError("run_in_thread=True takes a plain (blocking) function, not async")
         self.event_type = event_type
         self.handler = handler
         self.name = name
         self.concurrency = concurrency
-        self.inbox = Inbox(max_pending, tracker)
+        self.once = once
+        self.isolate_context = isolate_context
+        self.run_in_thread = run_in_thread
+        self.error_policy = on_error if on_error is not None else ErrorPolicy()
+        self.inbox = Inbox(max_pending, tracker, name)
         self.stats = SubscriptionStats()
         self.in_flight: list[Event | None] = [None] * concurrency
-        self._handler_is_async = _is_async(handler)
+        self._handler_is_async = _is_async(handler) or run_in_thread
         self.is_async = self._handler_is_async
         self.active = True
-        self.call: Callable[[Any], Any] = handler
+        """Routed to: true from ``subscribe`` until ``unsubscribe``."""
+        self.attached = False
+        """Attached to the bus's transport (the bus is running and started its workers)."""
+        self._closed: anyio.Event | None = None
+        self._done = False
+        self.call: Callable[[Any], Any] = self._innermost()
 
     @property
     def max_pending(self) -> int:
         return self.inbox.capacity
 
+    @property
+    def closed(self) -> bool:
+        """Unsubscribed, and every worker has finished and exited."""
+        return self._done
+
+    async def wait_closed(self) -> None:
+        """Wait until the subscription is unsubscribed and its workers have exited."""
+        if self._done:
+            return
+        if self._closed is None:
+            self._closed = anyio.Event()
+        await self._closed.wait()
+
+    def mark_closed(self) -> None:
+        """Called by the bus when the last worker exits (or none ever started)."""
+        self._done = True
+        if self._closed is not None:
+            self._closed.set()
+
+    def _innermost(self) -> Callable[[Any], Any]:
+        if not self.run_in_thread:
+            return self.handler
+        handler: Callable[[Any], Any] = self.handler
+
+        async def in_thread(event: Event) -> None:
+            # anyio copies the current context (the publisher's) into the thread.
+            await anyio.to_thread.run_sync(handler, event)
+
+        return in_thread
+
     def wrap(self, interceptors: Sequence[Interceptor]) -> None:
         """Compose the interceptors around the handler; called when either changes."""
+        innermost = self._innermost()
         if not interceptors:
-            self.call = self.handler
+            self.call = innermost
             self.is_async = self._handler_is_async
             return
         self.is_async = True
-        self.call = compose_consume(interceptors, self, _as_async(self.handler))  # type: ignore[arg-type]
+        self.call = compose_consume(interceptors, self, _as_async(innermost))  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         return (
@@ -96,11 +157,11 @@ def _is_async(handler: object) -> bool:
     )
 
 
-def _as_async(handler: Handler[E]) -> ConsumeNext:
+def _as_async(handler: Callable[[Any], Any]) -> ConsumeNext:
     if _is_async(handler):
-        return handler  # type: ignore[return-value]
+        return handler
 
     async def call(event: Event) -> None:
-        handler(event)  # type: ignore[arg-type]
+        handler(event)
 
     return call
