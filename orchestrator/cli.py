@@ -715,12 +715,12 @@ def prune(
     batch: Annotated[str, typer.Argument(help="Batch id or prefix.")],
     db: DbOption = Path("salesbus.db"),
 ) -> None:
-    """Drop a finished batch's large payloads (inputs, event bodies, intermediate outputs)."""
+    """Drop a finished batch's event-log bodies (outputs are stored once and kept)."""
 
     async def main() -> int:
         async with open_store(db) as store:
             record = await store.batch(batch)
-            return await store.prune(record.id, keep_steps=["personalization"])
+            return await store.prune(record.id)
 
     changed = _run(main)
     out.print(f"pruned {changed} row(s)")

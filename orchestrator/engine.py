@@ -408,13 +408,14 @@ class Orchestrator:
             status="succeeded",
             duration_ms=event.duration_ms,
             usage=event.usage.model_dump(),
-            output=event.output,
-            input_event=live.input,
+        )
+        stored = self.store.step_output(
+            live.record.id, step.name, event.attempt, event.output, live.input
         )
         if live.index + 1 < len(self.spec.steps):
             following = self.spec.steps[live.index + 1]
             moved = self.store.set_state(live.record.id, following.state, step=following.name)
-            if not await self._commit_success(live, step, [finished, moved]):
+            if not await self._commit_success(live, step, [finished, stored, moved]):
                 return
             if live.ending:
                 return  # failed meanwhile by a failure hook: that ends it
@@ -430,7 +431,7 @@ class Orchestrator:
         reason = self.spec.needs_approval(event.output)
         outcome = AWAITING_APPROVAL if reason else COMPLETED
         moved = self.store.set_state(live.record.id, outcome, reason=reason)
-        if not await self._commit_success(live, step, [finished, moved]) or live.ending:
+        if not await self._commit_success(live, step, [finished, stored, moved]) or live.ending:
             return
         self._release(live, outcome)
         workflow_id, batch_id, cause = live.record.id, live.record.batch_id, event.event_id

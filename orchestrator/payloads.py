@@ -6,8 +6,8 @@ its input (the analysis event carries the profile; the draft carries both)
 are left out and named under ``"carried"``, and :func:`expand` puts them back
 from the previous step's output when it is read. The JSON is stored as a
 zlib-compressed BLOB when longer than :data:`COMPRESS_ABOVE` bytes, else as
-text; a reader tells them apart by type, and the ``payload_version`` column
-says which writer stored the row.
+text, in the ``step_outputs`` table; a reader tells them apart by type, and
+the ``payload_version`` column says which writer stored the row.
 """
 
 from __future__ import annotations

@@ -127,8 +127,18 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
         "ALTER TABLE decisions ADD COLUMN reviewer TEXT",
-        # 1: plain JSON text (schema 1); 2: JSON, zlib-compressed when large (a BLOB).
-        "ALTER TABLE step_attempts ADD COLUMN payload_version INTEGER NOT NULL DEFAULT 1",
+        # A succeeded attempt's output, written once (schema 1 kept it in
+        # step_attempts.output_json, which older rows still use). Rows are
+        # appended in the order steps finish (their own rowid), so pages pack full.
+        # payload_version 2: stored once, JSON, zlib-compressed when large (a BLOB).
+        """
+        CREATE TABLE step_outputs (
+            id              INTEGER PRIMARY KEY,
+            attempt_id      INTEGER NOT NULL UNIQUE REFERENCES step_attempts(id),
+            payload_version INTEGER NOT NULL,
+            payload         BLOB NOT NULL
+        )
+        """,
     ],
 ]
 

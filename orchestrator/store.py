@@ -17,8 +17,7 @@ the event without its payload fields (they name them: the payloads are the
 workflow's company or a step's output, stored once); a log body still over
 :data:`EVENT_BODY_LIMIT` characters is replaced by a stub naming its type and
 size. Step status events are not logged: the attempt row is their record.
-``prune`` drops the event-log bodies and the intermediate outputs of a
-finished batch.
+``prune`` drops the event-log bodies of a finished batch.
 """
 
 from __future__ import annotations
@@ -443,14 +442,11 @@ class Store:
         status: str,
         duration_ms: float,
         usage: dict[str, Any],
-        output: Event | None = None,
         error: dict[str, Any] | None = None,
-        input_event: Event | None = None,
     ) -> Statement:
         """Close an attempt; a success is refused when the step already succeeded.
 
-        Given the step's ``input_event``, what the output carries over from it
-        is not stored again (see ``payloads.py``).
+        A success's output is written by :meth:`step_output`, next in the same write.
         """
         error = error or {}
         guard = (
@@ -459,19 +455,18 @@ class Store:
         )
         return (
             "INSERT INTO step_attempts (workflow_id, step, attempt, status, started_at, ended_at,"
-            " duration_ms, error_kind, error_message, retryable, retry_after, output_json,"
-            " calls, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd,"
-            " payload_version) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " duration_ms, error_kind, error_message, retryable, retry_after,"
+            " calls, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd)"
+            " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
             " WHERE 1" + (guard if status == "succeeded" else "") + " ON CONFLICT"
             " (workflow_id, step, attempt) DO UPDATE SET status = excluded.status,"
             " ended_at = excluded.ended_at, duration_ms = excluded.duration_ms,"
             " error_kind = excluded.error_kind, error_message = excluded.error_message,"
             " retryable = excluded.retryable, retry_after = excluded.retry_after,"
-            " output_json = excluded.output_json, calls = excluded.calls,"
+            " calls = excluded.calls,"
             " input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,"
             " cache_read_tokens = excluded.cache_read_tokens,"
-            " cache_write_tokens = excluded.cache_write_tokens, cost_usd = excluded.cost_usd,"
-            " payload_version = excluded.payload_version",
+            " cache_write_tokens = excluded.cache_write_tokens, cost_usd = excluded.cost_usd",
             (
                 workflow_id,
                 step,
@@ -484,18 +479,42 @@ class Store:
                 error.get("message"),
                 None if not error else int(bool(error.get("retryable"))),
                 error.get("retry_after"),
-                StoredPayload(output, carried_fields(output, input_event))
-                if output is not None
-                else None,
                 usage.get("calls", 0),
                 usage.get("input_tokens", 0),
                 usage.get("output_tokens", 0),
                 usage.get("cache_read_tokens", 0),
                 usage.get("cache_write_tokens", 0),
                 usage.get("cost_usd", 0.0),
-                PAYLOAD_VERSION,
             )
             + ((workflow_id, step) if status == "succeeded" else ()),
+        )
+
+    def step_output(
+        self,
+        workflow_id: str,
+        step: str,
+        attempt: int,
+        output: Event,
+        input_event: Event | None = None,
+    ) -> Statement:
+        """Store a succeeded attempt's output (nothing if the success was refused).
+
+        A table of its own, written once when the step succeeds: appended rows
+        pack pages full, where an attempt row growing by kilobytes when it ends
+        split pages half empty. Given the step's ``input_event``, what the output
+        carries over from it is not stored again (see ``payloads.py``).
+        """
+        return (
+            "INSERT OR IGNORE INTO step_outputs (attempt_id, payload_version, payload)"
+            " SELECT id, ?, ? FROM step_attempts WHERE workflow_id = ? AND step = ?"
+            " AND attempt = ? AND status = 'succeeded'",
+            (
+                PAYLOAD_VERSION,
+                StoredPayload(output, carried_fields(output, input_event)),
+                workflow_id,
+                step,
+                attempt,
+            ),
         )
 
     def abandon_running_attempts(self, batch_id: str) -> Statement:
@@ -524,12 +543,15 @@ class Store:
     async def attempts(self, workflow_id: str) -> list[AttemptRecord]:
         """Every attempt of a workflow in order, outputs whole (see ``payloads.expand``)."""
         rows = await self._rows(
-            "SELECT * FROM step_attempts WHERE workflow_id = ? ORDER BY id", (workflow_id,)
+            "SELECT a.*, COALESCE(o.payload, a.output_json) AS stored_output"
+            " FROM step_attempts a LEFT JOIN step_outputs o ON o.attempt_id = a.id"
+            " WHERE a.workflow_id = ? ORDER BY a.id",
+            (workflow_id,),
         )
         records: list[AttemptRecord] = []
         previous: str | None = None
         for row in rows:
-            output = row["output_json"]
+            output = row["stored_output"]
             if output is not None:
                 output = expand(load_payload(output), previous)
                 if row["status"] == "succeeded":
@@ -544,8 +566,9 @@ class Store:
         it is at (a manual retry sets attempts before it aside).
         """
         rows = await self._rows(
-            "SELECT step, status, attempt, output_json FROM step_attempts"
-            " WHERE workflow_id = ? ORDER BY id",
+            "SELECT a.step, a.status, a.attempt, COALESCE(o.payload, a.output_json) AS output"
+            " FROM step_attempts a LEFT JOIN step_outputs o ON o.attempt_id = a.id"
+            " WHERE a.workflow_id = ? ORDER BY a.id",
             (workflow.id,),
         )
         point = ResumePoint()
@@ -557,8 +580,8 @@ class Store:
             base = workflow.retry_base if step == workflow.step else 0
             if attempt <= base:
                 continue
-            if status == "succeeded" and row["output_json"] is not None:
-                previous = expand(load_payload(row["output_json"]), previous)
+            if status == "succeeded" and row["output"] is not None:
+                previous = expand(load_payload(row["output"]), previous)
                 point.outputs[step] = previous
             elif status == "failed":
                 history.failures += 1
@@ -677,8 +700,11 @@ class Store:
 
     # -- housekeeping --------------------------------------------------------------
 
-    async def prune(self, batch_id: str, keep_steps: Sequence[str]) -> int:
-        """Drop large payloads of a finished batch; keeps outputs of ``keep_steps``.
+    async def prune(self, batch_id: str) -> int:
+        """Drop the event-log bodies (and schema-1 step inputs) of a finished batch.
+
+        Step outputs stay: each is stored once, and a draft is made whole from
+        the outputs before it (see ``payloads.py``).
 
         :raises StoreError: the batch still has workflows in progress.
         """
@@ -688,17 +714,10 @@ class Store:
             raise StoreError(
                 "batch still in progress: " + ", ".join(f"{n} {s}" for s, n in sorted(busy.items()))
             )
-        keep = list(keep_steps)
         in_batch = "workflow_id IN (SELECT workflow_id FROM batch_members WHERE batch_id = ?)"
         changed = await self.commit(
             [
                 (f"UPDATE step_attempts SET input_json = NULL WHERE {in_batch}", (batch_id,)),
-                (
-                    "UPDATE step_attempts SET output_json = NULL WHERE "
-                    + in_batch
-                    + f" AND step NOT IN ({', '.join('?' * len(keep))})",
-                    (batch_id, *keep),
-                ),
                 (f"UPDATE events SET body = '{{}}' WHERE {in_batch}", (batch_id,)),
             ]
         )

@@ -54,19 +54,14 @@ async def test_a_step_can_succeed_only_once_per_workflow(tmp_path: Path) -> None
         (workflow,) = await store.workflows(prepared.batch.id)
         event = CompanySubmitted(company=workflow.company, correlation_id=workflow.id)
 
-        def success(attempt: int) -> tuple[str, object]:
-            return store.attempt_finished(
-                workflow.id,
-                "research",
-                attempt,
-                status="succeeded",
-                duration_ms=1.0,
-                usage={},
-                output=event,
+        def success(attempt: int) -> list[tuple[str, object]]:
+            finished = store.attempt_finished(
+                workflow.id, "research", attempt, status="succeeded", duration_ms=1.0, usage={}
             )
+            return [finished, store.step_output(workflow.id, "research", attempt, event)]
 
-        assert await store.commit([success(1)]) == [1]
-        assert await store.commit([success(2)]) == [0]  # refused, not an error
+        assert await store.commit(success(1)) == [1, 1]  # type: ignore[arg-type]
+        assert await store.commit(success(2)) == [0, 0]  # type: ignore[arg-type]  # refused
         statuses = [(a.attempt, a.status) for a in await store.attempts(workflow.id)]
         assert statuses == [(1, "succeeded")]
 

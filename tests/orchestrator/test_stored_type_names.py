@@ -62,8 +62,8 @@ def test_an_event_log_and_step_outputs_written_by_a_run_decode(tmp_path: Path) -
     with sqlite3.connect(db) as conn:
         logged = {row[0] for row in conn.execute("SELECT DISTINCT type FROM events")}
         rows = conn.execute(
-            "SELECT workflow_id, output_json FROM step_attempts"
-            " WHERE output_json IS NOT NULL AND status = 'succeeded' ORDER BY id"
+            "SELECT a.workflow_id, o.payload FROM step_attempts a"
+            " JOIN step_outputs o ON o.attempt_id = a.id ORDER BY a.id"
         ).fetchall()
     assert logged
     assert logged <= set(STORED_NAMES)
