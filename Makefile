@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PKG_DIRS := bus agents orchestrator observability
 # Strict editable installs link each module file; relinking picks up new modules.
-PKG_FILES := $(shell find $(PKG_DIRS) -name '*.py' -o -name 'py.typed' 2>/dev/null)
+PKG_FILES := $(shell find $(PKG_DIRS) -name '*.py' -o -name 'py.typed' -o -name '*.toml' -o -name '*.html' -o -name '*.js' -o -name '*.css' 2>/dev/null)
 
 .PHONY: demo demo-bus test lint typecheck pytest bench clean
 

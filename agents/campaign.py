@@ -10,9 +10,10 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import CampaignError
+from .errors import CampaignError, LeadFileError
+from .leads.columns import Target, explicit_targets
 from .models import Channel, Company, Tier, domain_of
 
 __all__ = [
@@ -21,7 +22,10 @@ __all__ = [
     "DoNotContact",
     "Icp",
     "IcpWeights",
+    "KnowledgeSource",
+    "LeadColumns",
     "MessageLimits",
+    "ProofPoint",
     "Seller",
     "TierThresholds",
     "load_campaign",
@@ -32,11 +36,19 @@ class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class ProofPoint(_Section):
+    """A customer result; ``industries`` (any label the taxonomy knows) say whom it convinces."""
+
+    text: str = Field(min_length=1)
+    industries: list[str] = Field(default_factory=list)
+
+
 class Seller(_Section):
     company: str
     product: str
     value_propositions: list[str] = Field(min_length=1)
-    proof_points: list[str] = Field(default_factory=list)
+    proof_points: list[ProofPoint | str] = Field(default_factory=list)
+    """Untagged ones (plain strings) are generic: used only when no tagged one fits."""
     call_to_action: str = "Would a 20-minute call next week be useful?"
     sender_name: str
     sender_title: str
@@ -106,6 +118,9 @@ class ApprovalPolicy(_Section):
     below_score: int = Field(default=60, ge=0, le=100)
     on_quality_failure: bool = True
     """A draft whose quality checks ended in ESCALATE always waits for a person."""
+    tier_d: Literal["nurture", "skip"] = "nurture"
+    """Tier D companies get one short nurture note (no sequence, no approval queue unless
+    a quality check fails), or nothing at all (``skip``)."""
 
 
 class MessageLimits(_Section):
@@ -136,13 +151,39 @@ class DoNotContact(_Section):
         return None
 
 
+class KnowledgeSource(_Section):
+    path: Path | None = None
+    """A knowledge file or folder merged over the built-in knowledge (relative to the campaign)."""
+
+
+class LeadColumns(_Section):
+    """``[leads] columns = {"Company Name" = "name", "HQ" = "location"}``: how this
+    campaign's lead files map headers to fields, as ``--map`` does (which wins)."""
+
+    columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
+        try:
+            explicit_targets(columns)
+        except LeadFileError as exc:
+            raise ValueError(str(exc)) from None
+        return columns
+
+    def targets(self) -> dict[str, Target]:
+        return explicit_targets(self.columns)
+
+
 class Campaign(_Section):
     name: str = "campaign"
+    knowledge: KnowledgeSource = Field(default_factory=KnowledgeSource)
     seller: Seller
     icp: Icp = Field(default_factory=Icp)
     approval: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
     limits: MessageLimits = Field(default_factory=MessageLimits)
     do_not_contact: DoNotContact = Field(default_factory=DoNotContact)
+    leads: LeadColumns = Field(default_factory=LeadColumns)
 
 
 def load_campaign(path: str | Path) -> Campaign:
@@ -155,9 +196,25 @@ def load_campaign(path: str | Path) -> Campaign:
     except tomllib.TOMLDecodeError as exc:
         raise CampaignError(f"{path} is not valid TOML: {exc}") from exc
     try:
-        return Campaign.model_validate(data)
+        campaign = Campaign.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
         raise CampaignError(f"{path}: {problems}") from exc
+    return _with_knowledge(campaign, path.parent)
+
+
+def _with_knowledge(campaign: Campaign, folder: Path) -> Campaign:
+    """The knowledge path made absolute and loaded once, so a broken file fails at start.
+
+    :raises KnowledgeError: naming the file, the entry and the field.
+    """
+    extra = campaign.knowledge.path
+    if extra is None:
+        return campaign
+    from .knowledge import knowledge_for  # the knowledge base imports the domain, not this
+
+    absolute = extra if extra.is_absolute() else (folder / extra).resolve()
+    knowledge_for(absolute)
+    return campaign.model_copy(update={"knowledge": KnowledgeSource(path=absolute)})

@@ -97,3 +97,7 @@ class CampaignError(Exception):
 
 class LeadFileError(Exception):
     """The lead file as a whole cannot be read (bad rows are reported, not raised)."""
+
+
+class KnowledgeError(CampaignError):
+    """A knowledge file is unreadable or invalid; the message names file, entry and field."""

@@ -7,7 +7,13 @@ these ids, so an id must never be reused within a profile.
 
 from __future__ import annotations
 
+from .locations import country_name
 from .models import Company, CompanySize, Fact, FactSource
+from .untrusted import sanitise_quote
+
+FREE_TEXT_MAX = 600
+"""A description or a note as a fact: links and markup removed, at most this long,
+since facts reach templates and prompts."""
 
 __all__ = ["FactBook", "facts_from_company"]
 
@@ -31,7 +37,8 @@ INPUT = FactSource(kind="input", detail="lead list")
 
 
 def facts_from_company(company: Company, book: FactBook | None = None) -> FactBook:
-    """One fact per field the lead row filled in, sourced to the input."""
+    """One fact per field the lead row filled in, sourced to the input; columns with no
+    field of their own become facts named after their header (``Products: …``)."""
     book = book if book is not None else FactBook()
     book.add("name", f"The company is called {company.name}.", INPUT)
     if company.industry:
@@ -44,15 +51,23 @@ def facts_from_company(company: Company, book: FactBook | None = None) -> FactBo
             INPUT,
         )
     if company.country:
-        book.add("location", f"{company.name} is based in {company.country}.", INPUT)
+        where = company.country
+        if company.country_code:
+            country = country_name(company.country_code)
+            if country.lower() not in where.lower():
+                where = f"{where} ({country})"
+        book.add("location", f"{company.name} is based in {where}.", INPUT)
     if company.domain or company.website:
         book.add("website", f"Website: {company.website or company.domain}.", INPUT)
-    if company.description:
-        book.add("description", company.description.strip(), INPUT)
-    if company.notes:
-        book.add("notes", company.notes.strip(), INPUT)
+    # a blank cell, or one that is only links or markup, is no fact
+    if company.description and (description := sanitise_quote(company.description, FREE_TEXT_MAX)):
+        book.add("description", description, INPUT)
+    if company.notes and (notes := sanitise_quote(company.notes, FREE_TEXT_MAX)):
+        book.add("notes", notes, INPUT)
     if company.contact:
         contact = company.contact
         role = f", {contact.title}" if contact.title else ""
         book.add("contact", f"Known contact: {contact.name}{role}.", INPUT)
+    for header, value in company.extra_fields.items():
+        book.add("column", f"{header}: {value}", INPUT)
     return book

@@ -27,6 +27,7 @@ from salesbus.observability import (
     agent_span,
     chat_span,
     default_telemetry,
+    event_parent_context,
     http_span,
 )
 
@@ -62,7 +63,10 @@ class TracingObserver:
     """Spans and metrics for every step attempt the agent runtime runs.
 
     The ``invoke_agent`` span is current for the whole attempt, so the
-    attempt's model calls and fetches are its children. Its outcome sets the
+    attempt's model calls and fetches are its children; its parent is what
+    the input event carries (the workflow's root) unless a hop span about
+    that event is current. For a trace that was not sampled no span is made,
+    but the unsampled context is current, so the model calls make none either. Its outcome sets the
     attempt's usage, ``salesbus.step.outcome`` and, on failure, ERROR status,
     the recorded exception, ``error.type`` (the error kind) and
     ``salesbus.error.retryable``. Metrics: duration, attempts, retries
@@ -80,6 +84,7 @@ class TracingObserver:
             attempt=attempt,
             workflow_id=event.correlation_id,
             batch_id=batch_id if isinstance(batch_id, str) else None,
+            parent=event_parent_context(event),
             telemetry=self.telemetry,
         ) as recorder:
 

@@ -139,15 +139,25 @@ class Company(_Model):
     industry: str | None = None
     employees: int | None = Field(default=None, ge=0)
     country: str | None = None
+    """Where the company is, as the lead file wrote it (``Austin, Texas``)."""
+    country_code: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    """The ISO 3166-1 alpha-2 country that location resolved to, when it did."""
     description: str | None = None
     notes: str | None = None
     contact: Contact | None = None
+    extra_fields: dict[str, str] = Field(default_factory=dict)
+    """Columns with no field of their own (``Products``) and values that could not be
+    read (a headcount of ``a lot``), by header: each becomes a fact for the agents."""
     line: int | None = None
     """Line of the lead file this company came from, for error reports."""
 
     @property
     def key(self) -> str:
-        """What identifies the company within a batch: its domain, else its name."""
+        """What identifies the company within a batch: its domain, else its name.
+
+        Lead reading decides duplicates with the stricter
+        :func:`salesbus.agents.leads.company_key` (registrable domain, else the
+        name without case, spacing or legal form)."""
         return (self.domain or self.name).strip().lower()
 
 
@@ -253,6 +263,8 @@ class Analysis(_Model):
     recommended_approach: str
     recommended_channel: Channel
     confidence: float = Field(ge=0, le=1)
+    fit: str | None = None
+    """A model's judgement of the fit in words, beside the rules' score (``None`` offline)."""
     generated_by: str
 
 

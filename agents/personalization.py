@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .campaign import Campaign
 from .events import AnalysisReady, OutreachDrafted
-from .models import Outreach, QualityDecision, QualityReport
+from .models import Outreach, QualityDecision, QualityReport, Tier
 from .providers.base import Draft, Provider
 from .quality import check_outreach
 from .runtime import Agent, Skip
@@ -35,6 +35,9 @@ class PersonalizationAgent(Agent[AnalysisReady, OutreachDrafted]):
         if not analysis.qualified:
             reasons = "; ".join(analysis.disqualify_reasons) or "below the ICP threshold"
             return Skip(outcome="disqualified", reason=f"ICP score {analysis.icp_score}: {reasons}")
+        if analysis.tier is Tier.D and self.campaign.approval.tier_d == "skip":
+            reason = f"tier D (ICP score {analysis.icp_score}): the campaign sends tier D nothing"
+            return Skip(outcome="disqualified", reason=reason)
         draft = await self.provider.personalize(event.profile, analysis, self.campaign)
         report = check_outreach(draft, event.profile, self.campaign)
         if report.decision is QualityDecision.REVISE:

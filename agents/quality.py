@@ -13,15 +13,15 @@ and no clock, so the same draft always gets the same report.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
 from .campaign import Campaign
+from .lint import seams_in, untrusted_runs
 from .models import (
     Channel,
     CompanyProfile,
@@ -30,8 +30,11 @@ from .models import (
     QualityCheck,
     QualityDecision,
     QualityReport,
+    domain_of,
 )
+from .phrases import mentions, mentions_any
 from .providers.base import Draft
+from .untrusted import links_in, within_domains
 
 __all__ = ["RULES", "SPAM_PHRASES", "QualityRule", "check_outreach", "decide"]
 
@@ -93,145 +96,17 @@ def _wording(message: Message) -> str:
     )
 
 
-_CASE_EXCEPTIONS = ("İ", "ı", "ſ")
-"""The only characters on which ``str.lower`` and a case-insensitive regex disagree
-about ASCII letters: "İ" lower-cases to two characters, while "ı" and "ſ" match "i"
-and "s" without lower-casing to them."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    """A text with its lower-cased form, made once and shared by every test run on it.
-
-    Regex searches cost time in proportion to the text they scan, and a
-    case-insensitive one cannot skip ahead to a likely start. Substring tests on
-    the lower-cased text are far cheaper, so they decide first where a match can
-    begin, or that none can.
-    """
-
-    text: str
-    lowered: str
-    folds_simply: bool
-    """None of :data:`_CASE_EXCEPTIONS` in the text: then a case-insensitive match of
-    ASCII ``word`` at any index means ``word.lower()`` at that index of ``lowered``."""
-
-    def earliest(self, word: str) -> int | None:
-        """The first index where a case-insensitive match of ``word`` (lower case) can
-        be: ``None`` when there is none; 0 when lower-casing cannot tell."""
-        if not (self.folds_simply and word.isascii()):
-            return 0
-        found = self.lowered.find(word)
-        return None if found < 0 else found
-
-
-@functools.lru_cache(maxsize=64)
-def _read(text: str) -> _Reading:
-    """Cached: several rules read the same message, and the rules run one draft at a time."""
-    simple = text.isascii() or not any(character in text for character in _CASE_EXCEPTIONS)
-    return _Reading(text, text.lower(), folds_simply=simple)
-
-
-def _read_wordings(draft: Draft) -> tuple[list[_Reading], _Reading]:
-    """Each message's wording, and all of them as one text for pre-checks that rule a
-    phrase or pattern out for every message at once: a line break between them is no
-    word and no part of a phrase, so whatever occurs in one message occurs in the whole."""
-    readings = [_read(_wording(message)) for message in draft.messages]
-    whole = _Reading(
-        "\n".join(reading.text for reading in readings),
-        "\n".join(reading.lowered for reading in readings),  # lower() is slow on non-ASCII
-        folds_simply=all(reading.folds_simply for reading in readings),
-    )
-    return readings, whole
-
-
-@functools.lru_cache(maxsize=512)
-def _phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """Case-insensitive, whole-phrase match; spaces and hyphens between words are
-    interchangeable, so ``risk-free`` also catches ``risk free``."""
-    words = [re.escape(word) for word in re.split(r"[\s-]+", phrase.strip()) if word]
-    return re.compile(r"(?<!\w)" + r"[\s-]+".join(words) + r"(?!\w)", re.IGNORECASE)
-
-
-@functools.lru_cache(maxsize=512)
-def _phrase_words(phrase: str) -> tuple[str, ...]:
-    """The words :func:`_phrase_pattern` matches in order, lower-cased."""
-    return tuple(word.lower() for word in re.split(r"[\s-]+", phrase.strip()) if word)
-
-
-def _phrase_start(reading: _Reading, phrase: str) -> int | None:
-    """Where a match of ``phrase`` (not blank) can begin at the earliest, or ``None``.
-
-    The first word must occur literally in the lower-cased text. When the text
-    folds simply and the phrase is ASCII, so must every other word, and no match
-    begins before the first word's first occurrence.
-    """
-    words = _phrase_words(phrase)
-    if not words:
-        return 0  # separators only: the regex alone decides
-    lowered = reading.lowered
-    if words[0] not in lowered:
-        return None
-    if not (reading.folds_simply and phrase.isascii()):
-        return 0
-    if any(word not in lowered for word in words[1:]):
-        return None
-    return lowered.find(words[0])
-
-
-def _mentions(reading: _Reading, phrase: str) -> bool:
-    """Whether ``phrase`` occurs in the text as whole words, ignoring case."""
-    if not phrase.strip():
-        return False
-    start = _phrase_start(reading, phrase)
-    return start is not None and _phrase_pattern(phrase).search(reading.text, start) is not None
-
-
-@dataclass(frozen=True, slots=True)
-class _Clued:
-    """A pattern every match of which begins with one of ``clues``, written as they
-    appear in the text (in lower case when the pattern ignores case).
-
-    Finding a clue is a plain substring search: where none occurs the regex never
-    runs, and where one does the regex starts there instead of at the beginning.
-    """
-
-    pattern: re.Pattern[str]
-    clues: tuple[str, ...]
-    ignore_case: bool = False
-
-    def start(self, reading: _Reading) -> int | None:
-        """Where a match can begin at the earliest; ``None`` when none can occur."""
-        if self.ignore_case:
-            starts = [reading.earliest(clue) for clue in self.clues]
-        else:
-            starts = [found for clue in self.clues if (found := reading.text.find(clue)) >= 0]
-        return min((start for start in starts if start is not None), default=None)
-
-    def search(self, reading: _Reading) -> re.Match[str] | None:
-        start = self.start(reading)
-        return None if start is None else self.pattern.search(reading.text, start)
-
-    def finditer(self, reading: _Reading) -> Iterator[re.Match[str]]:
-        start = self.start(reading)
-        return iter(()) if start is None else self.pattern.finditer(reading.text, start)
-
-
-def _clued(regex: str, *clues: str, ignore_case: bool = False) -> _Clued:
-    return _Clued(re.compile(regex, re.IGNORECASE if ignore_case else 0), clues, ignore_case)
-
-
 _LEGAL_SUFFIX = re.compile(r"[,\s]+(?:inc|llc|ltd|limited|gmbh|corp|co|plc|ag|sa|bv)\.?$", re.I)
 
 
-@functools.lru_cache(maxsize=512)
 def _name_forms(name: str) -> tuple[str, ...]:
     """A company name as written and without its legal suffix (``Acme, Inc.`` → ``Acme``)."""
     short = _LEGAL_SUFFIX.sub("", name.strip())
     return tuple(dict.fromkeys(form for form in (name.strip(), short) if form))
 
 
-def _names(reading: _Reading, name: str) -> bool:
-    return any(_mentions(reading, form) for form in _name_forms(name))
+def _names(text: str, name: str) -> bool:
+    return any(mentions(text, form) for form in _name_forms(name))
 
 
 # -- length rules ----------------------------------------------------------------------
@@ -335,47 +210,48 @@ SPAM_PHRASES: tuple[str, ...] = (
 
 def _spam_phrases(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> list[str]:
     """Spam-trigger phrases send a cold email to the junk folder."""
-    readings, whole = _read_wordings(draft)
-    phrases = [
-        phrase
-        for phrase in (*SPAM_PHRASES, *campaign.limits.extra_spam_phrases)
-        if phrase.strip() and _phrase_start(whole, phrase) is not None
-    ]
+    phrases = [p for p in (*SPAM_PHRASES, *campaign.limits.extra_spam_phrases) if p.strip()]
     problems = []
-    for index, (message, reading) in enumerate(zip(draft.messages, readings, strict=True)):
-        found = dict.fromkeys(p.strip().lower() for p in phrases if _mentions(reading, p))
-        if found:
-            quoted = ", ".join(f"'{phrase}'" for phrase in found)
-            problems.append(f"{_label(index, message)} uses spam phrases: {quoted}")
+    for index, message in enumerate(draft.messages):
+        wording = _wording(message)
+        if not mentions_any(wording, phrases):
+            continue
+        found = dict.fromkeys(p.strip().lower() for p in phrases if mentions(wording, p))
+        quoted = ", ".join(f"'{phrase}'" for phrase in found)
+        problems.append(f"{_label(index, message)} uses spam phrases: {quoted}")
     return problems
 
 
-_PLACEHOLDERS: tuple[_Clued, ...] = (
-    _clued(r"\{\{[^{}]*\}\}", "{{"),  # {{first_name}}
-    _clued(r"(?<!\{)\{[^{}\s][^{}]{0,40}\}(?!\})", "{"),  # {company}
-    _clued(r"\[[A-Za-z][\w .'-]{0,40}\]", "["),  # [First Name]
-    _clued(r"<[A-Za-z][\w -]{0,40}>", "<"),  # <company>
-    _clued(r"%(?:\([A-Za-z_]\w*\))?[sd](?!\w)", "%"),  # %s, %(name)s
-    _clued(  # upper case only: markers, not words
-        r"\b(?:INSERT|TODO|TBD|FIXME|XXX)\b", "INSERT", "TODO", "TBD", "FIXME", "XXX"
-    ),
-    _clued(r"\blorem ipsum\b", "lorem", ignore_case=True),
+_PLACEHOLDERS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(regex, flags)
+    for regex, flags in (
+        (r"\{\{[^{}]*\}\}", 0),  # {{first_name}}
+        (r"(?<!\{)\{[^{}\s][^{}]{0,40}\}(?!\})", 0),  # {company}
+        (r"\[[A-Za-z][\w .'-]{0,40}\]", 0),  # [First Name]
+        (r"<[A-Za-z][\w -]{0,40}>", 0),  # <company>
+        (r"%(?:\([A-Za-z_]\w*\))?[sd](?!\w)", 0),  # %s, %(name)s
+        (r"\b(?:INSERT|TODO|TBD|FIXME|XXX)\b", 0),  # upper case only: markers, not words
+        (r"\blorem ipsum\b", re.IGNORECASE),
+    )
 )
 
 
 def _unfilled_placeholders(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> list[str]:
     """A template slot left in ("Hi {first_name}") shows the email is a mass mailing."""
-    readings, whole = _read_wordings(draft)
-    patterns = [pattern for pattern in _PLACEHOLDERS if pattern.start(whole) is not None]
     problems = []
-    for index, (message, reading) in enumerate(zip(draft.messages, readings, strict=True)):
+    for index, message in enumerate(draft.messages):
+        wording = _wording(message)
         found = dict.fromkeys(
-            match.group() for pattern in patterns for match in pattern.finditer(reading)
+            match.group() for pattern in _PLACEHOLDERS for match in pattern.finditer(wording)
         )
         if found:
             quoted = ", ".join(f"'{placeholder}'" for placeholder in found)
             problems.append(f"{_label(index, message)} has unfilled placeholders: {quoted}")
     return problems
+
+
+_LABEL_TOPICS = frozenset({"industry", "name"})
+"""Facts that only label a company: a claim resting on them alone is a guess."""
 
 
 def _grounded_claims(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> list[str]:
@@ -386,18 +262,34 @@ def _grounded_claims(draft: Draft, profile: CompanyProfile, campaign: Campaign) 
     nobody can check. Only a message citing nothing is read for names at all.
     """
     known = profile.fact_ids()
+    topics = {fact.id: fact.topic for fact in profile.facts}
     specifics = [profile.company.name, *profile.technologies]
     problems = []
     for index, message in enumerate(draft.messages):
         cited = [fact_id for element in message.personalization for fact_id in element.fact_ids]
         unknown = [fact_id for fact_id in dict.fromkeys(cited) if fact_id not in known]
+        labelled = next(
+            (
+                element.text
+                for element in message.personalization
+                if "?" not in element.text
+                and "industry" in (cited_topics := {topics.get(i) for i in element.fact_ids})
+                and cited_topics <= _LABEL_TOPICS
+            ),
+            None,
+        )
         if unknown:
             problems.append(
                 f"{_label(index, message)} cites facts not in the profile: {', '.join(unknown)}"
             )
+        elif labelled is not None:
+            problems.append(
+                f"{_label(index, message)} states as fact what only the industry label "
+                f"suggests (ask it as a question): '{labelled[:60]}'"
+            )
         elif not cited:
-            reading = _read(_wording(message))
-            mentioned = next((term for term in specifics if _names(reading, term)), None)
+            wording = _wording(message)
+            mentioned = next((term for term in specifics if _names(wording, term)), None)
             if mentioned:
                 problems.append(f"{_label(index, message)} mentions {mentioned} but cites no facts")
     return problems
@@ -408,22 +300,22 @@ def _grounded_claims(draft: Draft, profile: CompanyProfile, campaign: Campaign) 
 _NOT_CONTACT_AGAIN = r"(?:follow\s+up|reach\s+out|contact\s+you|email\s+you)"
 """What an opt-out line promises the sender won't do again."""
 
-_OPT_OUT_LINES: tuple[_Clued, ...] = tuple(
-    _clued(regex, *clues, ignore_case=True)
-    for regex, clues in (
-        (r"\bunsubscribe\b", ("unsubscribe",)),
-        (r"\bopt[\s-]?out\b", ("opt",)),
-        (r"\breply(?:\s+with)?\s+[\"'“‘]?(?:no|stop|remove|unsubscribe)\b", ("reply",)),
-        (rf"\b(?:won[’']?t|will\s+not)\s+{_NOT_CONTACT_AGAIN}", ("won", "will")),
-        (r"\brather\s+not\b", ("rather",)),
-        (r"\bno\s+longer\s+(?:wish|want)\s+to\b", ("no",)),
-        (r"\bremove\s+you\s+from\b", ("remove",)),
+_OPT_OUT_LINES: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(regex, re.IGNORECASE)
+    for regex in (
+        r"\bunsubscribe\b",
+        r"\bopt[\s-]?out\b",
+        r"\breply(?:\s+with)?\s+[\"'“‘]?(?:no|stop|remove|unsubscribe)\b",
+        rf"\b(?:won[’']?t|will\s+not)\s+{_NOT_CONTACT_AGAIN}",
+        r"\brather\s+not\b",
+        r"\bno\s+longer\s+(?:wish|want)\s+to\b",
+        r"\bremove\s+you\s+from\b",
     )
 )
 
 
-def _has_opt_out(reading: _Reading) -> bool:
-    return any(line.search(reading) for line in _OPT_OUT_LINES)
+def _has_opt_out(text: str) -> bool:
+    return any(line.search(text) for line in _OPT_OUT_LINES)
 
 
 def _opt_out_line(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> list[str]:
@@ -431,7 +323,7 @@ def _opt_out_line(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> 
     return [
         f"{_label(index, message)} has no opt-out line"
         for index, message in _emails(draft)
-        if not _has_opt_out(_read(message.body))
+        if not _has_opt_out(message.body)
     ]
 
 
@@ -440,7 +332,7 @@ def _sender_identified(draft: Draft, profile: CompanyProfile, campaign: Campaign
     seller = campaign.seller
     problems = []
     for index, message in _emails(draft):
-        body = _read(message.body)
+        body = message.body
         missing = [
             f"{role} ({name})"
             for role, name in (("the sender", seller.sender_name), ("the company", seller.company))
@@ -468,6 +360,59 @@ def _postal_address(draft: Draft, profile: CompanyProfile, campaign: Campaign) -
         for index, message in _emails(draft)
         if wanted not in _flatten_address(message.body)
     ]
+
+
+def _draft_linter(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> list[str]:
+    """Seams — ``Inc..``, ``Markets's``, empty slots, a sentence twice, a pasted list,
+    text copied from the company's page — show a draft was assembled, not written."""
+    boilerplate = [campaign.seller.postal_address or ""]
+    runs = untrusted_runs(profile)
+    return [
+        f"{_label(index, message)} has {', '.join(seams)}"
+        for index, message in enumerate(draft.messages)
+        if (seams := seams_in(message, runs, boilerplate))
+    ]
+
+
+def _allowed_domains(profile: CompanyProfile, campaign: Campaign) -> set[str]:
+    """The seller's own domains and the company's own: the only places a draft may point."""
+    seller, company = campaign.seller, profile.company
+    contacts = [c for c in (*profile.key_contacts, profile.primary_contact) if c is not None]
+    addresses = [
+        seller.website,
+        _email_domain(seller.sender_email),
+        company.domain,
+        company.website,
+        profile.website,
+        *(_email_domain(contact.email) for contact in contacts),
+    ]
+    return {domain for address in addresses if (domain := domain_of(address))}
+
+
+def _email_domain(email: str | None) -> str | None:
+    return email.rsplit("@", 1)[-1] if email and "@" in email else None
+
+
+def _no_untrusted_links(draft: Draft, profile: CompanyProfile, campaign: Campaign) -> list[str]:
+    """A link, address or markup the seller did not write may be a phishing lure
+    copied from a web page: only the seller's and the company's own domains pass,
+    and technologies research found may be named (``Outreach.io``)."""
+    allowed = _allowed_domains(profile, campaign)
+    named = {domain for tech in profile.technologies if (domain := domain_of(tech))}
+    problems = []
+    for index, message in enumerate(draft.messages):
+        untrusted = [
+            link.text
+            for link in links_in(_wording(message))
+            if not within_domains(link.host, allowed)
+            and not (link.kind == "host" and link.host in named)
+        ]
+        if untrusted:
+            quoted = ", ".join(f"'{text[:80]}'" for text in dict.fromkeys(untrusted))
+            problems.append(
+                f"{_label(index, message)} links outside the seller and company: {quoted}"
+            )
+    return problems
 
 
 RULES: Mapping[str, QualityRule] = MappingProxyType(
@@ -499,11 +444,18 @@ RULES: Mapping[str, QualityRule] = MappingProxyType(
                 "no unfilled placeholders",
                 _unfilled_placeholders,
             ),
+            QualityRule("draft_linter", "revise", "no seams in the wording", _draft_linter),
             QualityRule(
                 "grounded_claims",
                 "escalate",
                 "every claim cites facts from the profile",
                 _grounded_claims,
+            ),
+            QualityRule(
+                "no_untrusted_links",
+                "escalate",
+                "no links, addresses or markup beyond the seller's and the company's own",
+                _no_untrusted_links,
             ),
             QualityRule(
                 "opt_out_line", "escalate", "every email has an opt-out line", _opt_out_line

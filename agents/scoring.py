@@ -24,10 +24,18 @@ from collections.abc import Iterable, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from .campaign import Icp
-from .knowledge import industry_for, matching_region, mentions, technology_named
+from .knowledge import DEFAULT_KNOWLEDGE, KnowledgeBase, mentions
+from .locations import matching_region
 from .models import ScoreReason, Tier
 
-__all__ = ["Attribute", "CompanyAttributes", "Headcount", "IcpScore", "score_icp"]
+__all__ = [
+    "Attribute",
+    "CompanyAttributes",
+    "Headcount",
+    "IcpScore",
+    "industry_in_icp",
+    "score_icp",
+]
 
 KEYWORDS_FOR_FULL_POINTS = 3
 """Three ICP keywords found earn the keyword criterion's full weight."""
@@ -79,14 +87,18 @@ class IcpScore(_Frozen):
     """Empty when qualified; otherwise the threshold missed and each criterion that scored 0."""
 
 
-def score_icp(attributes: CompanyAttributes, icp: Icp) -> IcpScore:
-    """The score, tier and reasons for ``attributes`` against ``icp``."""
+def score_icp(
+    attributes: CompanyAttributes, icp: Icp, knowledge: KnowledgeBase = DEFAULT_KNOWLEDGE
+) -> IcpScore:
+    """The score, tier and reasons for ``attributes`` against ``icp``; ``knowledge`` maps
+    industry labels and technology spellings (a campaign's, if it has its own); places
+    are resolved by :mod:`salesbus.agents.locations`."""
     reasons = [
-        _industry(attributes.industry, icp),
+        _industry(attributes.industry, icp, knowledge),
         _size(attributes.headcount, icp),
         _region(attributes.location, icp),
         _keywords(attributes.keywords, icp),
-        _technologies(attributes.technologies, icp),
+        _technologies(attributes.technologies, icp, knowledge),
     ]
     score = _score(reasons, icp)
     qualified = score >= icp.tiers.disqualify_below
@@ -99,13 +111,15 @@ def score_icp(attributes: CompanyAttributes, icp: Icp) -> IcpScore:
     )
 
 
-def industry_in_icp(industry: str, wanted: Sequence[str]) -> bool:
+def industry_in_icp(
+    industry: str, wanted: Sequence[str], knowledge: KnowledgeBase = DEFAULT_KNOWLEDGE
+) -> bool:
     """Whether ``industry`` is one of ``wanted``, by name or through the taxonomy."""
-    known = industry_for(industry)
+    known = knowledge.industry_for(industry)
     for target in wanted:
         if target.strip().lower() == industry.strip().lower():
             return True
-        target_known = industry_for(target)
+        target_known = knowledge.industry_for(target)
         if known is not None and target_known is not None and target_known[0].key == known[0].key:
             return True
     return False
@@ -132,7 +146,7 @@ def _score(reasons: Sequence[ScoreReason], icp: Icp) -> int:
     return max(0, min(100, round(100 * earned / total)))
 
 
-def _industry(industry: Attribute | None, icp: Icp) -> ScoreReason:
+def _industry(industry: Attribute | None, icp: Icp, knowledge: KnowledgeBase) -> ScoreReason:
     weight = icp.weights.industry
     ids = industry.fact_ids if industry else []
     if not icp.industries:
@@ -141,7 +155,7 @@ def _industry(industry: Attribute | None, icp: Icp) -> ScoreReason:
         return _reason("industry", weight, 0, "industry unknown", ids)
     targets = ", ".join(icp.industries)
     label = industry.value
-    if industry_in_icp(label, icp.industries):
+    if industry_in_icp(label, icp.industries, knowledge):
         return _reason("industry", weight, 1, f"{label} is an ICP industry ({targets})", ids)
     return _reason("industry", weight, 0, f"{label} is outside the ICP ({targets})", ids)
 
@@ -207,14 +221,14 @@ def _keywords(found: Sequence[Attribute], icp: Icp) -> ScoreReason:
     return _reason("keywords", weight, fraction, detail, _cited(found, hits))
 
 
-def _technologies(found: Sequence[Attribute], icp: Icp) -> ScoreReason:
+def _technologies(found: Sequence[Attribute], icp: Icp, knowledge: KnowledgeBase) -> ScoreReason:
     weight = icp.weights.technology
     if not icp.technologies:
         return _reason("technology", weight, 1, "the ICP names no technologies", [])
     hits = [
         (tech, running)
         for tech in icp.technologies
-        if (running := [a for a in found if _same_technology(a.value, tech)])
+        if (running := [a for a in found if _same_technology(a.value, tech, knowledge)])
     ]
     wanted = min(TECHNOLOGIES_FOR_FULL_POINTS, len(icp.technologies))
     fraction = min(1.0, len(hits) / wanted)
@@ -225,9 +239,9 @@ def _technologies(found: Sequence[Attribute], icp: Icp) -> ScoreReason:
     return _reason("technology", weight, fraction, detail, _cited(found, hits))
 
 
-def _same_technology(seen: str, wanted: str) -> bool:
+def _same_technology(seen: str, wanted: str, knowledge: KnowledgeBase) -> bool:
     """One product, however spelled ("sfdc" is Salesforce); unknown names by phrase."""
-    known_seen, known_wanted = technology_named(seen), technology_named(wanted)
+    known_seen, known_wanted = knowledge.technology_named(seen), knowledge.technology_named(wanted)
     if known_seen is not None and known_wanted is not None:
         return known_seen.name == known_wanted.name
     return mentions(seen, wanted)

@@ -3,9 +3,22 @@
 Imports :mod:`salesbus.bus` and nothing else of salesbus, so the bus can be
 traced by applications that use it alone. Start with
 :func:`configure_telemetry` (and :func:`configure_logging`); hand the returned
-:class:`Telemetry` to :class:`BusTracing` and to the agents' instrumentation.
+:class:`Telemetry` to :func:`bus_tracing` and to the agents' instrumentation.
+
+Modules, one job each: ``setup`` (providers from ``OTEL_*``), ``propagation``
+(trace context in events, sampled or not), ``spans`` (the span helper with the
+unsampled fast path; agent and model-call spans), ``http_spans``,
+``workflow_trace`` (a trace per workflow), ``bus_tracing`` (context on every
+hop, hop spans when asked), ``metrics``, ``logs``, ``semconv``.
 """
 
+from .bus_tracing import (
+    TRACE_BUS_ENV,
+    BusTracing,
+    bus_tracing,
+    hop_spans_wanted,
+)
+from .http_spans import HttpRecorder, http_span, safe_url
 from .logs import (
     JsonFormatter,
     LogFormat,
@@ -15,6 +28,12 @@ from .logs import (
     redact,
 )
 from .metrics import SalesbusMetrics
+from .propagation import (
+    event_parent_context,
+    extract_context,
+    inject_context,
+    parent_sampled,
+)
 from .setup import (
     ExportPlan,
     OtlpProtocol,
@@ -23,25 +42,11 @@ from .setup import (
     default_telemetry,
     resolve_export_plan,
 )
-from .tracing import (
-    AgentRecorder,
-    BusTracing,
-    ChatRecorder,
-    HttpRecorder,
-    WorkflowTraceRef,
-    agent_span,
-    chat_span,
-    event_parent_context,
-    extract_context,
-    http_span,
-    inject_context,
-    record_error,
-    safe_url,
-    start_workflow_trace,
-    workflow_span,
-)
+from .spans import AgentRecorder, ChatRecorder, agent_span, chat_span, child_span, record_error
+from .workflow_trace import WorkflowTraceRef, start_workflow_trace, workflow_span
 
 __all__ = [
+    "TRACE_BUS_ENV",
     "AgentRecorder",
     "BusTracing",
     "ChatRecorder",
@@ -56,14 +61,18 @@ __all__ = [
     "TraceContextFilter",
     "WorkflowTraceRef",
     "agent_span",
+    "bus_tracing",
     "chat_span",
+    "child_span",
     "configure_logging",
     "configure_telemetry",
     "default_telemetry",
     "event_parent_context",
     "extract_context",
+    "hop_spans_wanted",
     "http_span",
     "inject_context",
+    "parent_sampled",
     "record_error",
     "redact",
     "resolve_export_plan",

@@ -20,12 +20,14 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 import typer
+from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from salesbus.agents.campaign import Campaign, load_campaign
 from salesbus.agents.errors import CampaignError, LeadFileError
-from salesbus.agents.leads import read_leads
+from salesbus.agents.leads import parse_column_map, read_leads
+from salesbus.agents.leads.report import lead_columns, report_of
 from salesbus.agents.models import Company
 from salesbus.agents.providers.factory import ProviderConfigError
 from salesbus.bus import decode_event
@@ -33,23 +35,29 @@ from salesbus.observability import Telemetry, configure_logging, configure_telem
 
 from . import approval
 from .batch import PreparedBatch
+from .cli_claude import estimate as estimate_command
 from .engine import MAX_CONCURRENCY, BatchProgress, ConcurrencyError, Orchestrator
 from .export import export_batch
+from .lead_summary import print_lead_summary
 from .lease import LeaseHeld
 from .metrics import batch_metrics
 from .progress import render_metrics, run_progress, state_line
+from .retrying import reopen
 from .runner import Instrumentation, RunSettings, Simulation, run_batch
-from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING
-from .store import Statement, Store, StoreError, open_store
+from .safe_text import safe
+from .sales import STEP_STATES
+from .states import AWAITING_APPROVAL, COMPLETED, FAILED, PENDING, TERMINAL_STATES, parse_states
+from .store import Store, StoreError, open_store
 from .telemetry import instrumentation_for
 
-app = typer.Typer(
+app: typer.Typer = typer.Typer(
     help="Research, analyse and draft outreach for B2B companies — durably, concurrently, traced.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True, emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 T = TypeVar("T")
 
@@ -59,6 +67,10 @@ DbOption = Annotated[
 ]
 WorkflowArg = Annotated[str, typer.Argument(help="Workflow id or prefix.")]
 NoteOption = Annotated[str | None, typer.Option(help="Why, for the record.")]
+MapOption = Annotated[
+    str | None,
+    typer.Option("--map", help='Header to field, e.g. "Company Name=name,HQ=location".'),
+]
 LlmChoice = Literal["auto", "offline", "anthropic"]
 GRACE_SECONDS = 30.0
 
@@ -97,10 +109,10 @@ def _guard(action: Callable[[], T]) -> T:
 def _report(exc: BaseException) -> None:
     """Exit with one line for an error a user can act on; return for anything else."""
     if isinstance(exc, _USER_ERRORS):
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {safe(exc)}")
         raise typer.Exit(2) from None
     if isinstance(exc, approval.ApprovalError):
-        err.print(f"[red]error:[/] {exc}")
+        err.print(f"[red]error:[/] {safe(exc)}")
         raise typer.Exit(1) from None
 
 
@@ -132,16 +144,27 @@ def run(
         "campaign.toml"
     ),
     db: DbOption = Path("salesbus.db"),
+    column_map: MapOption = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Workflows in flight at once.")] = 50,
     llm: Annotated[
         str, typer.Option(help="auto (Claude when ANTHROPIC_API_KEY is set), offline, anthropic.")
     ] = "auto",
     model: Annotated[str | None, typer.Option(help="Claude model id (or SALESBUS_MODEL).")] = None,
-    llm_concurrency: Annotated[int, typer.Option(min=1, help="Model calls at once.")] = 16,
-    rpm: Annotated[float | None, typer.Option(help="Model requests per minute, at most.")] = None,
+    llm_concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Model calls at once, at most (default: learnt from the API)."),
+    ] = None,
+    rpm: Annotated[
+        float | None,
+        typer.Option(help="Model requests per minute, at most (default: the API's limit)."),
+    ] = None,
     max_attempts: Annotated[int, typer.Option(min=1, help="Attempts per step.")] = 4,
     retry_base: Annotated[float, typer.Option(help="First retry backoff, seconds.")] = 1.0,
     step_timeout: Annotated[float, typer.Option(help="Seconds per step attempt.")] = 120.0,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(help="USD: stop admitting companies before spending would pass this."),
+    ] = None,
     fetch_websites: Annotated[
         bool | None,
         typer.Option(
@@ -179,10 +202,11 @@ def run(
         step_timeout=step_timeout,
         fetch_websites=fetch_websites,
         allow_private_websites=allow_private_websites,
+        max_cost_usd=max_cost,
         simulation=Simulation(simulate_latency, simulate_failures, simulate_permanent_failures),
     )
     _logging(log_level, log_format)
-    campaign_loaded, companies, digest = _guard(lambda: _inputs(leads, campaign))
+    campaign_loaded, companies, digest = _guard(lambda: _inputs(leads, campaign, column_map))
     with configure_telemetry(otlp_endpoint=otlp) as telemetry:
         instrumentation = _instrumentation(telemetry)
         stopped = _run(
@@ -214,6 +238,8 @@ def _check_concurrency(concurrency: int) -> None:
 def _logging(level: str, fmt: str) -> None:
     if fmt not in ("text", "json"):
         raise typer.BadParameter("choose text or json", param_hint="--log-format")
+    if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise typer.BadParameter("choose DEBUG, INFO, WARNING or ERROR", param_hint="--log-level")
     configure_logging(level.upper(), fmt)  # type: ignore[arg-type]
 
 
@@ -224,25 +250,36 @@ def _instrumentation(telemetry: Telemetry) -> Instrumentation | None:
     return None
 
 
+def _states(text: str) -> list[str]:
+    known = {PENDING, AWAITING_APPROVAL, *TERMINAL_STATES, *STEP_STATES}
+    try:
+        return parse_states(text, known)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--status") from None
+
+
 def _choice(llm: str) -> LlmChoice:
     if llm not in ("auto", "offline", "anthropic"):
         raise typer.BadParameter("choose auto, offline or anthropic", param_hint="--llm")
     return llm  # type: ignore[return-value]
 
 
-def _inputs(leads_path: Path, campaign_path: Path) -> tuple[Campaign, list[Company], str]:
-    """Load the campaign and the leads, reporting each unusable row with its line."""
+def _inputs(
+    leads_path: Path, campaign_path: Path, column_map: str | None
+) -> tuple[Campaign, list[Company], str]:
+    """Load the campaign and the leads, printing the lead summary in one block."""
     if not campaign_path.exists():
         raise CliError(f"no campaign file at {campaign_path} (pass --campaign FILE)")
     campaign = load_campaign(campaign_path)
-    leads = read_leads(leads_path)
-    for problem in leads.errors:
-        err.print(f"[yellow]skipped[/] {leads_path}:{problem.line}: {problem.reason}")
-    if leads.ignored_columns:
-        err.print(f"[dim]ignored columns: {', '.join(leads.ignored_columns)}[/]")
+    explicit = parse_column_map(column_map) if column_map else None
+    leads = read_leads(leads_path, columns=lead_columns(campaign, explicit))
+    print_lead_summary(report_of(leads_path, leads, campaign), err, warnings_shown=20)
     if not leads.companies:
-        raise CliError(f"{leads_path} has no usable rows")
-    digest = hashlib.sha256(leads_path.read_bytes()).hexdigest()
+        raise CliError(f"{leads_path} has no company that can run")
+    content = hashlib.sha256(leads_path.read_bytes())
+    if explicit:  # another mapping reads other companies from the same bytes
+        content.update(repr(sorted(explicit.items())).encode())
+    digest = content.hexdigest()
     return campaign, leads.companies, digest
 
 
@@ -278,7 +315,7 @@ async def _run_leads(
         _summary(prepared, progress, stopped, db)
         if stopped:
             command = " ".join(["salesbus", *sys.argv[1:]])
-            err.print(f"[yellow]Stopped.[/] Resume with: {command}")
+            err.print(f"[yellow]Stopped.[/] Resume with: {safe(command)}")
     return stopped
 
 
@@ -326,21 +363,23 @@ async def _watch_signals(
 def _summary(prepared: PreparedBatch, progress: BatchProgress, stopped: bool, db: Path) -> None:
     batch = prepared.batch.id
     out.print(f"[bold]batch {batch}[/]: {state_line(progress)}")
+    if progress.held:
+        err.print(f"[yellow]stopped admitting[/]: {progress.held}")
     completed = progress.states.get(COMPLETED, 0)
     waiting = progress.states.get(AWAITING_APPROVAL, 0)
     failed = progress.states.get(FAILED, 0)
-    out.print(f"results in {db}:")
+    out.print(f"results in {safe(db)}:")
     out.print(
-        f"  salesbus export {batch} --db {db} --status completed --format csv -o outreach.csv"
+        f"  salesbus export {batch} --db {safe(db)} --status completed --format csv -o outreach.csv"
         f"   ({completed} completed)"
     )
     if waiting:
         out.print(
-            f"  salesbus status {batch} --db {db}   ({waiting} awaiting approval:"
+            f"  salesbus status {batch} --db {safe(db)}   ({waiting} awaiting approval:"
             " salesbus approve|reject|edit WORKFLOW)"
         )
     if failed:
-        out.print(f"  salesbus retry --failed --db {db}   ({failed} failed)")
+        out.print(f"  salesbus retry --failed --db {safe(db)}   ({failed} failed)")
     if not stopped and progress.states.get(PENDING, 0):
         out.print(f"  {progress.states[PENDING]} still pending")
 
@@ -364,18 +403,23 @@ def status(
             table = Table(
                 "state",
                 "workflows",
-                title=f"batch {record.id} ({record.provider} {record.model}, {record.created_at})",
+                title=safe(
+                    f"batch {record.id} ({record.provider} {record.model}, {record.created_at})"
+                ),
             )
             for state, count in sorted(counts.items()):
                 table.add_row(state, str(count))
             out.print(table)
             for workflow in await store.workflows(record.id, [AWAITING_APPROVAL]):
                 out.print(
-                    f"  awaiting approval: {workflow.id}  {workflow.company.name}"
-                    f"  ({workflow.reason})"
+                    f"  awaiting approval: {workflow.id}  {safe(workflow.company.name)}"
+                    f"  ({safe(workflow.reason)})"
                 )
             for workflow in await store.workflows(record.id, [FAILED]):
-                out.print(f"  failed: {workflow.id}  {workflow.company.name}  ({workflow.reason})")
+                out.print(
+                    f"  failed: {workflow.id}  {safe(workflow.company.name)}"
+                    f"  ({safe(workflow.reason)})"
+                )
 
     _run(main)
 
@@ -394,19 +438,26 @@ def show(
         async with open_store(db) as store:
             record = await store.workflow(workflow)
             out.print(
-                f"[bold]{record.id}[/] {record.company.name} — {record.state}"
-                + (f" ({record.reason})" if record.reason else "")
+                f"[bold]{record.id}[/] {safe(record.company.name)} — {record.state}"
+                + (f" ({safe(record.reason)})" if record.reason else "")
             )
             out.print(f"batch {record.batch_id}, lead line {record.company.line}")
             if record.trace_id:
                 out.print(f"trace: {jaeger.rstrip('/')}/trace/{record.trace_id}")
-            table = Table("step", "attempt", "status", "started", "ms", "tokens", "cost $", "error")
+            table = Table(  # fits 80 columns: nothing but the error text is ever cut
+                *(Column(h, no_wrap=True) for h in ("step", "try", "status", "started")),
+                *(Column(h, no_wrap=True, justify="right") for h in ("ms", "tokens", "cost $")),
+                Column("error", overflow="fold", min_width=5),
+                box=box.SIMPLE_HEAD,
+                padding=(0, 1, 0, 0),
+                pad_edge=False,
+            )
             for attempt in await store.attempts(record.id):
                 table.add_row(
                     attempt.step,
                     str(attempt.attempt),
                     attempt.status,
-                    attempt.started_at,
+                    attempt.started_at[:19].replace("T", " "),
                     "-" if attempt.duration_ms is None else f"{attempt.duration_ms:.0f}",
                     str(
                         attempt.input_tokens
@@ -415,7 +466,9 @@ def show(
                         + attempt.output_tokens
                     ),
                     f"{attempt.cost_usd:.4f}",
-                    f"{attempt.error_kind}: {attempt.error_message}" if attempt.error_kind else "",
+                    safe(f"{attempt.error_kind}: {attempt.error_message}")
+                    if attempt.error_kind
+                    else "",
                 )
             out.print(table)
             drafted = await approval.final_output(store, record.id)
@@ -427,13 +480,13 @@ def show(
                     f" quality {drafted.outreach.quality.decision.value}"
                 )
                 for check in drafted.outreach.quality.failed:
-                    out.print(f"  [yellow]{check.rule}[/]: {check.detail}")
+                    out.print(f"  [yellow]{safe(check.rule)}[/]: {safe(check.detail)}")
                 for message in drafted.outreach.messages:
                     title = f"{message.channel.value} {message.kind.value} day {message.day_offset}"
                     out.rule(title)
                     if message.subject:
-                        out.print(f"Subject: {message.subject}")
-                    out.print(message.body, markup=False)
+                        out.print(f"Subject: {safe(message.subject)}")
+                    out.print(safe(message.body, single_line=False))
             else:
                 for attempt in reversed(await store.attempts(record.id)):
                     if attempt.output_json:
@@ -542,9 +595,11 @@ def _decide_many(
     for result in results:
         record = result.workflow
         if result.won:
-            out.print(f"{record.id} {record.company.name}: {record.state} ({record.reason})")
+            out.print(
+                f"{record.id} {safe(record.company.name)}: {record.state} ({safe(record.reason)})"
+            )
         else:
-            err.print(f"[yellow]not decided:[/] {result.detail}")
+            err.print(f"[yellow]not decided:[/] {safe(result.detail)}")
     if not results:
         out.print("nothing to decide: no draft matched")
     if any(not r.won for r in results):
@@ -586,7 +641,9 @@ def _decide(action: Callable[[Store], Awaitable[Any]], db: Path) -> None:
     async def main() -> None:
         async with open_store(db) as store:
             record = await action(store)
-            out.print(f"{record.id} {record.company.name}: {record.state} ({record.reason})")
+            out.print(
+                f"{record.id} {safe(record.company.name)}: {record.state} ({safe(record.reason)})"
+            )
 
     _run(main)
 
@@ -635,7 +692,7 @@ def retry(
                 return False
             record = await store.batch(batch_id)
             campaign = Campaign.model_validate_json(record.campaign_json)
-            await store.commit([await _reopen(store, t.id, t.step) for t in targets])
+            await store.commit([await reopen(store, t.id, t.step) for t in targets])
             settings = RunSettings.from_record(
                 record.settings,
                 llm=_choice(record.provider),
@@ -671,14 +728,6 @@ def retry(
         raise typer.Exit(130)
 
 
-async def _reopen(store: Store, workflow_id: str, step: str | None) -> Statement:
-    """Back to pending at its failed step, with the attempts used so far set aside."""
-    used = max((a.attempt for a in await store.attempts(workflow_id) if a.step == step), default=0)
-    return store.set_state(
-        workflow_id, PENDING, step=step, retry_base=used, reason="retry requested"
-    )
-
-
 @app.command("export")
 def export_(
     batch: Annotated[
@@ -691,20 +740,38 @@ def export_(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="File (default stdout).")
     ] = None,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV starting with a UTF-8 BOM, for Windows Excel.")
+    ] = False,
     db: DbOption = Path("salesbus.db"),
 ) -> None:
     """Export workflows with their state and reason; `--status completed --format csv` for a CRM."""
     if fmt not in ("jsonl", "csv"):
         raise typer.BadParameter("choose jsonl or csv", param_hint="--format")
-    states = [s.strip() for s in status_filter.split(",")] if status_filter else None
+    states = _states(status_filter) if status_filter is not None else None
+    kind: Literal["jsonl", "csv"] = "csv" if fmt == "csv" else "jsonl"
 
     async def main() -> int:
         async with open_store(db) as store:
             record = await store.batch(batch)
             if output is None:
-                return await export_batch(store, record.id, sys.stdout, fmt=fmt, states=states)  # type: ignore[arg-type]
+                return await export_batch(
+                    store,
+                    record.id,
+                    sys.stdout,
+                    fmt=kind,
+                    states=states,
+                    excel=excel,
+                )
             with output.open("w", encoding="utf-8", newline="") as handle:
-                return await export_batch(store, record.id, handle, fmt=fmt, states=states)  # type: ignore[arg-type]
+                return await export_batch(
+                    store,
+                    record.id,
+                    handle,
+                    fmt=kind,
+                    states=states,
+                    excel=excel,
+                )
 
     count = _run(main)
     err.print(f"exported {count} workflow(s)" + (f" to {output}" if output else ""))
@@ -726,9 +793,15 @@ def prune(
     out.print(f"pruned {changed} row(s)")
 
 
+# Commands in their own modules register on `app`; they import this module.
+from . import cli_inspect, cli_serve  # noqa: E402, F401
+
+
 def main() -> None:
     app()
 
+
+app.command(name="estimate")(estimate_command)
 
 if __name__ == "__main__":
     main()

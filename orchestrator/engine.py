@@ -11,7 +11,7 @@ step's input. So a crash at any moment leaves every step either committed
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -39,6 +39,7 @@ from .store import ResumePoint, Statement, StepHistory, Store, StoreError, Workf
 
 __all__ = [
     "MAX_CONCURRENCY",
+    "Admission",
     "BatchProgress",
     "ConcurrencyError",
     "Orchestrator",
@@ -65,9 +66,27 @@ logger = logging.getLogger("salesbus.orchestrator")
 class WorkflowTracer(Protocol):
     """Gives each workflow one trace, continued (same trace id) after a restart."""
 
-    def begin(self, workflow: WorkflowRecord) -> tuple[str, str, dict[str, str]] | None:
-        """(trace id, root span id, W3C carrier for the first event), or ``None`` when off."""
+    def begin(
+        self, workflow: WorkflowRecord
+    ) -> tuple[tuple[str, str] | None, dict[str, str]] | None:
+        """((trace id, root span id) to store, W3C carrier for the first event), or ``None``.
+
+        The ids are ``None`` for a trace that is not sampled: nothing to store.
+        """
         ...
+
+
+class Admission(Protocol):
+    """Slots for workflows in flight shared by several orchestrators (the HTTP service's).
+
+    ``acquire`` waits for a slot for one workflow of ``batch_id`` and returns
+    ``False`` when that batch may admit nothing more (it was cancelled);
+    ``release`` gives the slot back when the workflow settles.
+    """
+
+    async def acquire(self, batch_id: str) -> bool: ...
+
+    def release(self, batch_id: str) -> None: ...
 
 
 @dataclass
@@ -82,8 +101,12 @@ class BatchProgress:
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
     cost_usd: float = 0.0
     in_flight: int = 0
+    held: str | None = None
+    """Why admission stopped before every company started (a budget), if it did."""
     unrecorded: int = 0
     """Workflows let go because the store refused to record their outcome (the next run resumes)."""
 
@@ -141,7 +164,12 @@ class Orchestrator:
         observers: Iterable[StepObserver] = (),
         log_events: bool = True,
         faults: Faults | None = None,
+        admission: Admission | None = None,
+        budget: Callable[[BatchProgress, int], str | None] | None = None,
     ) -> None:
+        """``admission`` shares the in-flight limit with other batches (the service);
+        ``budget(progress, in_flight)`` may refuse the next company with a reason
+        (a spending cap): admission then ends, and in-flight workflows finish."""
         if concurrency < 1:
             raise ConcurrencyError("concurrency must be at least 1")
         if concurrency > MAX_CONCURRENCY:
@@ -156,6 +184,8 @@ class Orchestrator:
         self.retry = retry or RetryPolicy()
         self.max_crashes = max_crashes
         self.tracer = tracer
+        self.admission = admission
+        self.budget = budget
         self.faults = faults if faults is not None else store.faults
         self.progress = BatchProgress(batch_id="")
         self._live: dict[str, _Live] = {}
@@ -170,29 +200,32 @@ class Orchestrator:
             bus, forward_outputs=False, observers=list(observers), gate=self._may_start
         )
         for step in spec.steps:
+            # At most `concurrency` workflows are live, each with one current step:
+            # more workers than that would never run, and each costs a task per bus.
+            workers = min(step.concurrency, concurrency)
             self._runtime.add(
-                step.agent, concurrency=step.concurrency, timeout=step.timeout, max_pending=room
+                step.agent, concurrency=workers, timeout=step.timeout, max_pending=room
             )
         bus.subscribe(StepStarted, self._on_started, name="orchestrator:started", max_pending=room)
         bus.subscribe(
             StepSucceeded,
             self._on_succeeded,
             name="orchestrator:succeeded",
-            concurrency=256,
+            concurrency=min(256, concurrency),
             max_pending=room,
         )
         bus.subscribe(
             StepSkipped,
             self._on_skipped,
             name="orchestrator:skipped",
-            concurrency=64,
+            concurrency=min(64, concurrency),
             max_pending=room,
         )
         bus.subscribe(
             StepFailed,
             self._on_failed,
             name="orchestrator:failed",
-            concurrency=64,
+            concurrency=min(64, concurrency),
             max_pending=room,
         )
         if log_events:
@@ -225,17 +258,19 @@ class Orchestrator:
                 async for record in records:
                     if wanted is not None and record.id not in wanted:
                         continue
-                    if not await self._room():
+                    if not await self._room() or not await self._may_admit(batch_id):
                         break
                     point = await self._resume_point(record)
                     if self._suspect(record, point):
                         suspects.append((record, point))
+                        if self.admission is not None:
+                            self.admission.release(batch_id)
                         continue
                     await self._admit(record, point)
             for record, point in suspects:
                 while self._isolated and not self._stopping:
                     await self._wait_for_change()
-                if not await self._room():
+                if not await self._room() or not await self._may_admit(batch_id):
                     break
                 self._isolated = record.id
                 await self._admit(record, point)
@@ -246,6 +281,30 @@ class Orchestrator:
             self._task_group = None
         await self.store.flush()
         return self.progress
+
+    async def _may_admit(self, batch_id: str) -> bool:
+        """The budget and the shared admission (the service's) agree to one more workflow.
+
+        A slot taken here is given back when the workflow is released, or at once
+        when its admission ends it without making it live.
+        """
+        if self.budget is not None and await self._held():
+            return False
+        return self.admission is None or await self.admission.acquire(batch_id)
+
+    async def _held(self) -> bool:
+        """Whether admission refuses the next workflow for good: while workflows are in
+        flight a refusal waits for them (what they cost may leave room); with none left,
+        it ends admission."""
+        assert self.budget is not None
+        while (held := self.budget(self.progress, len(self._live))) and self._live:
+            if self._stopping:
+                return True
+            await self._wait_for_change()
+        self.progress.held = held
+        if held:
+            logger.warning("%s", held)
+        return held is not None
 
     async def _resume_point(self, record: WorkflowRecord) -> ResumePoint:
         """Where the workflow stands; a fresh one (pending, no step yet) has no history to read.
@@ -304,6 +363,8 @@ class Orchestrator:
         index = next((i for i, s in enumerate(steps) if s.name not in point.outputs), len(steps))
         if index == len(steps):
             await self._settle(record, point)
+            if self.admission is not None:
+                self.admission.release(record.batch_id)
             return
         step = steps[index]
         history = point.steps.get(step.name, StepHistory())
@@ -317,8 +378,9 @@ class Orchestrator:
         if self.tracer is not None:
             traced = self.tracer.begin(record)
             if traced is not None:
-                trace_id, span_id, carrier = traced
-                statements.append(self.store.set_trace(record.id, trace_id, span_id))
+                root, carrier = traced
+                if root is not None:
+                    statements.append(self.store.set_trace(record.id, *root))
                 first = first.model_copy(update={"trace_context": carrier})
         if attempt > 1:
             first = first.model_copy(update={"attempt": attempt, "event_id": new_event_id()})
@@ -444,7 +506,7 @@ class Orchestrator:
                 correlation_id=workflow_id, causation_id=cause, batch_id=batch_id, outcome=COMPLETED
             )
         )
-        await self.bus.publish(done)
+        await self.bus.publish(done.model_copy(update={"trace_context": event.trace_context}))
 
     async def _commit_success(self, live: _Live, step: Step, statements: list[Statement]) -> bool:
         counts = await self._commit(live, step, statements)
@@ -497,6 +559,7 @@ class Orchestrator:
                 batch_id=live.record.batch_id,
                 outcome=outcome,
                 reason=event.reason,
+                trace_context=event.trace_context,
             )
         )
 
@@ -586,6 +649,7 @@ class Orchestrator:
                 batch_id=live.record.batch_id,
                 step=step.name,
                 reason=reason,
+                trace_context=live.input.trace_context,
             )
         )
 
@@ -638,7 +702,8 @@ class Orchestrator:
 
     def _release(self, live: _Live, state: str) -> None:
         self._move(live, state)
-        self._live.pop(live.record.id, None)
+        if self._live.pop(live.record.id, None) is not None and self.admission is not None:
+            self.admission.release(live.record.batch_id)
         if self._isolated == live.record.id:
             self._isolated = None
         self.progress.in_flight = len(self._live)
@@ -649,4 +714,6 @@ class Orchestrator:
         self.progress.calls += usage.calls
         self.progress.input_tokens += usage.total_input_tokens
         self.progress.output_tokens += usage.output_tokens
+        self.progress.cache_read_tokens += usage.cache_read_tokens
+        self.progress.cache_write_tokens += usage.cache_write_tokens
         self.progress.cost_usd += usage.cost_usd

@@ -1,27 +1,42 @@
-"""Exporting results: every workflow with its state and reason, or CRM-ready drafts.
+"""Exporting results: every workflow with its state and reason, or a CRM-ready sheet.
+
+The CSV is one row per company that a CRM or sequencer imports as is: every
+touch of the sequence (the first email, each follow-up with its day, the
+LinkedIn note, the call script), the contact's first and last name apart, and
+the company fields a rep filters on. The columns are listed in
+:data:`CRM_COLUMNS` and README.md; the number of follow-up columns comes from
+the batch's campaign (``limits.follow_up_days``), so every row has the same.
 
 A CSV cell that a spreadsheet would run as a formula (starting with ``=``,
 ``+``, ``-``, ``@``, or a tab/carriage return) is prefixed with an apostrophe:
 lead data comes from the internet, and a company description is no place for
-a formula.
+a formula. ``excel=True`` starts the file with a UTF-8 byte-order mark, which
+is how Windows Excel knows the file is UTF-8 (accents survive).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import AsyncIterator, Iterable
 from typing import Any, Literal, TextIO
 
+from nameparser import HumanName
+
+from salesbus.agents.campaign import Campaign
 from salesbus.agents.events import OutreachDrafted
-from salesbus.agents.models import Channel, MessageKind
+from salesbus.agents.models import Channel, Contact, Message, MessageKind, Severity
 
 from .approval import final_output
 from .store import Store, WorkflowRecord
 
-__all__ = ["CRM_COLUMNS", "export_batch", "neutralise_cell"]
+__all__ = ["CRM_COLUMNS", "crm_columns", "export_batch", "neutralise_cell", "split_name"]
 
 ExportFormat = Literal["jsonl", "csv"]
+
+JAEGER_URL_ENV = "SALESBUS_JAEGER_URL"
+DEFAULT_JAEGER_URL = "http://localhost:16686"
 
 CRM_COLUMNS = [
     "workflow_id",
@@ -29,24 +44,64 @@ CRM_COLUMNS = [
     "reason",
     "company",
     "domain",
+    "website",
+    "industry",
+    "country",
+    "employees",
+    "icp_score",
+    "tier",
+    "top_pain_point",
+    "quality",
+    "trace_url",
+    "contact_first_name",
+    "contact_last_name",
     "contact_name",
     "contact_title",
     "contact_email",
+    "contact_linkedin",
+    "email_day",
     "email_subject",
     "email_body",
-    "linkedin_note",
-    "icp_score",
-    "tier",
-    "quality",
 ]
+"""The columns before the follow-ups; :func:`crm_columns` adds those and the last touches."""
+
+_LAST_COLUMNS = ["linkedin_day", "linkedin_note", "call_day", "call_script"]
+
+_SEVERITY = list(Severity)
+"""Least to most severe: the top pain point is the first of the most severe."""
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def crm_columns(follow_ups: int) -> list[str]:
+    """Every CSV column for a campaign with ``follow_ups`` follow-up emails."""
+    middle = [
+        f"follow_up_{n}_{part}"
+        for n in range(1, follow_ups + 1)
+        for part in ("day", "subject", "body")
+    ]
+    return [*CRM_COLUMNS, *middle, *_LAST_COLUMNS]
 
 
 def neutralise_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """(first, last) of a person's name: ``"Dr. Jane van der Berg"`` → ``"Jane", "van der Berg"``.
+
+    nameparser knows titles, suffixes and particles; a single word is a first name.
+    Middle names go with the last name, so nothing but titles and suffixes is dropped
+    (``"José Álvarez Ruiz"`` → ``"José", "Álvarez Ruiz"``).
+    """
+    parsed = HumanName(name)
+    first = str(parsed.first)
+    last = " ".join(part for part in (str(parsed.middle), str(parsed.last)) if part)
+    if not first and not last:
+        return name.strip(), ""
+    return first, last
 
 
 async def _records(
@@ -57,44 +112,76 @@ async def _records(
         yield workflow, await final_output(store, workflow.id)
 
 
-def _row(workflow: WorkflowRecord, drafted: OutreachDrafted | None) -> dict[str, Any]:
+def _contact_cells(contact: Contact | None) -> dict[str, Any]:
+    if contact is None:
+        return {}
+    first, last = split_name(contact.name)
+    return {
+        "contact_first_name": first,
+        "contact_last_name": last,
+        "contact_name": contact.name,
+        "contact_title": contact.title or "",
+        "contact_email": contact.email or "",
+        "contact_linkedin": contact.linkedin or "",
+    }
+
+
+def _touch_cells(messages: list[Message]) -> dict[str, Any]:
+    cells: dict[str, Any] = {}
+    follow_up = 0
+    for message in messages:
+        if message.channel is Channel.EMAIL and message.kind is MessageKind.INITIAL:
+            prefix = "email"
+        elif message.kind is MessageKind.FOLLOW_UP:
+            follow_up += 1
+            prefix = f"follow_up_{follow_up}"
+        elif message.kind is MessageKind.CONNECTION_NOTE:
+            cells.update(linkedin_day=message.day_offset, linkedin_note=message.body)
+            continue
+        elif message.kind is MessageKind.CALL_SCRIPT:
+            cells.update(call_day=message.day_offset, call_script=message.body)
+            continue
+        else:
+            continue
+        cells[f"{prefix}_day"] = message.day_offset
+        cells[f"{prefix}_subject"] = message.subject or ""
+        cells[f"{prefix}_body"] = message.body
+    return cells
+
+
+def _row(
+    workflow: WorkflowRecord, drafted: OutreachDrafted | None, jaeger_url: str
+) -> dict[str, Any]:
     company = workflow.company
-    contact = (drafted.outreach.primary_contact if drafted else None) or company.contact
     row: dict[str, Any] = {
         "workflow_id": workflow.id,
         "state": workflow.state,
         "reason": workflow.reason or "",
         "company": company.name,
         "domain": company.domain or "",
-        "contact_name": contact.name if contact else "",
-        "contact_title": (contact.title or "") if contact else "",
-        "contact_email": (contact.email or "") if contact else "",
-        "email_subject": "",
-        "email_body": "",
-        "linkedin_note": "",
-        "icp_score": "",
-        "tier": "",
-        "quality": "",
+        "website": company.website or "",
+        "industry": company.industry or "",
+        "country": company.country or "",
+        "employees": company.employees if company.employees is not None else "",
+        "trace_url": f"{jaeger_url.rstrip('/')}/trace/{workflow.trace_id}"
+        if workflow.trace_id
+        else "",
     }
+    contact = (drafted.outreach.primary_contact if drafted else None) or company.contact
+    row.update(_contact_cells(contact))
     if drafted is not None:
-        outreach, analysis = drafted.outreach, drafted.analysis
-        email = next(
-            (
-                m
-                for m in outreach.messages
-                if m.channel is Channel.EMAIL and m.kind is MessageKind.INITIAL
-            ),
-            None,
-        )
-        note = next((m for m in outreach.messages if m.kind is MessageKind.CONNECTION_NOTE), None)
+        outreach, analysis, profile = drafted.outreach, drafted.analysis, drafted.profile
+        top = max(analysis.pain_points, key=lambda p: _SEVERITY.index(p.severity), default=None)
         row.update(
-            email_subject=(email.subject or "") if email else "",
-            email_body=email.body if email else "",
-            linkedin_note=note.body if note else "",
+            industry=row["industry"] or profile.industry or "",
+            country=row["country"] or profile.location or "",
+            employees=row["employees"] if row["employees"] != "" else (profile.employees or ""),
             icp_score=analysis.icp_score,
             tier=analysis.tier.value,
+            top_pain_point=top.description if top else "",
             quality=outreach.quality.decision.value,
         )
+        row.update(_touch_cells(list(outreach.messages)))
     return row
 
 
@@ -105,16 +192,25 @@ async def export_batch(
     *,
     fmt: ExportFormat = "jsonl",
     states: Iterable[str] | None = None,
+    excel: bool = False,
+    jaeger_url: str | None = None,
 ) -> int:
     """Write the batch's workflows to ``out``; returns how many were written."""
+    jaeger_url = jaeger_url or os.environ.get(JAEGER_URL_ENV) or DEFAULT_JAEGER_URL
     count = 0
     writer: csv.DictWriter[str] | None = None
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=CRM_COLUMNS, extrasaction="ignore")
+        batch = await store.batch(batch_id)
+        follow_ups = len(Campaign.model_validate_json(batch.campaign_json).limits.follow_up_days)
+        if excel:
+            out.write("\ufeff")
+        writer = csv.DictWriter(
+            out, fieldnames=crm_columns(follow_ups), extrasaction="ignore", restval=""
+        )
         writer.writeheader()
     async for workflow, drafted in _records(store, batch_id, states):
         if writer is not None:
-            row = _row(workflow, drafted)
+            row = _row(workflow, drafted, jaeger_url)
             writer.writerow({k: neutralise_cell(v) for k, v in row.items()})
         else:
             out.write(json.dumps(_full(workflow, drafted), ensure_ascii=False) + "\n")

@@ -43,8 +43,15 @@ class LeaseHeld(Exception):
         self.scope, self.owner, self.age = scope, owner, age
 
 
+_PROCESS_TOKEN = secrets.token_hex(3)
+_HELD: dict[tuple[str, str], int] = {}
+"""How many blocks of this process hold each (database, scope): the row goes with the last."""
+
+
 def new_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+    """This process's owner name: several batches run by one process (``salesbus serve``)
+    share its leases."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_PROCESS_TOKEN}"
 
 
 async def try_acquire(store: Store, scope: str, owner: str, ttl: float = DEFAULT_TTL) -> bool:
@@ -118,16 +125,21 @@ async def hold_lease(
                 continue  # released between the two reads: try again
             raise LeaseHeld(scope, held[0], max(time.time() - held[1], 0.0))
         await anyio.sleep(min(ttl / 3, 1.0))
+    key = (store.path, scope)
+    _HELD[key] = _HELD.get(key, 0) + 1
     async with anyio.create_task_group() as beats:
         beats.start_soon(_beat, store, scope, owner, ttl, on_lost)
         try:
             yield owner
         finally:
             beats.cancel_scope.cancel()
-            with anyio.CancelScope(shield=True):
-                await store.commit(
-                    [("DELETE FROM leases WHERE scope = ? AND owner = ?", (scope, owner))]
-                )
+            _HELD[key] -= 1
+            if not _HELD[key]:
+                del _HELD[key]
+                with anyio.CancelScope(shield=True):
+                    await store.commit(
+                        [("DELETE FROM leases WHERE scope = ? AND owner = ?", (scope, owner))]
+                    )
 
 
 async def _beat(

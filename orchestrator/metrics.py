@@ -36,6 +36,9 @@ class StepMetrics:
     p95_ms: float | None = None
     calls: int = 0
     input_tokens: int = 0
+    """All input, cache reads and writes included."""
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
 
@@ -76,6 +79,14 @@ class BatchMetrics:
         return sum(s.output_tokens for s in self.steps)
 
     @property
+    def cache_read_tokens(self) -> int:
+        return sum(s.cache_read_tokens for s in self.steps)
+
+    @property
+    def cache_write_tokens(self) -> int:
+        return sum(s.cache_write_tokens for s in self.steps)
+
+    @property
     def cost_usd(self) -> float:
         return sum(s.cost_usd for s in self.steps)
 
@@ -92,6 +103,8 @@ async def batch_metrics(store: Store, batch_id: str) -> BatchMetrics:
             setattr(metrics, status, getattr(metrics, status) + count)
         metrics.calls += int(row["calls"] or 0)
         metrics.input_tokens += int(row["input_tokens"] or 0)
+        metrics.cache_read_tokens += int(row["cache_read_tokens"] or 0)
+        metrics.cache_write_tokens += int(row["cache_write_tokens"] or 0)
         metrics.output_tokens += int(row["output_tokens"] or 0)
         metrics.cost_usd += float(row["cost_usd"] or 0.0)
     for step, metrics in by_step.items():

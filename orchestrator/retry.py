@@ -15,7 +15,10 @@ class RetryPolicy:
     Full jitter spreads the retries of many workflows that failed together (a
     rate limit hits them all at once) instead of sending them back in a herd.
     A server's ``retry-after`` overrides the backoff: it knows when it will
-    have room, and waiting less only earns another refusal.
+    have room, and waiting less only earns another refusal. It is bounded by
+    ``max_delay`` (a server asking for an hour does not park a batch for one)
+    and jittered by up to ``base_delay`` on top, so that the workflows one
+    refusal sent away do not all come back in the same instant.
     """
 
     max_attempts: int = 4
@@ -30,7 +33,8 @@ class RetryPolicy:
     def delay(self, failed_attempts: int, retry_after: float | None = None) -> float:
         """Seconds to wait after the ``failed_attempts``-th failure of a step."""
         if retry_after is not None and retry_after >= 0:
-            return retry_after
+            bounded = min(retry_after, self.max_delay)
+            return min(bounded + self.rng.uniform(0, self.base_delay), self.max_delay)
         ceiling = min(self.max_delay, self.base_delay * 2 ** max(failed_attempts - 1, 0))
         return self.rng.uniform(0, ceiling)
 

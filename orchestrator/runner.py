@@ -20,7 +20,7 @@ from salesbus.agents.campaign import Campaign
 from salesbus.agents.models import Company
 from salesbus.agents.providers.base import Provider
 from salesbus.agents.providers.factory import ProviderChoice, make_provider
-from salesbus.agents.providers.limits import LimitedProvider
+from salesbus.agents.providers.limits import AdaptiveLimiter, LimitedProvider
 from salesbus.agents.providers.simulated import SimulatedProvider
 from salesbus.agents.research import PageFetcher
 from salesbus.agents.runtime import StepObserver
@@ -28,7 +28,8 @@ from salesbus.agents.website import FetchSettings, WebsiteFetcher
 from salesbus.bus import EventBus, Interceptor
 
 from .batch import PreparedBatch, lease_scope, prepare_batch
-from .engine import BatchProgress, Orchestrator, WorkflowTracer
+from .budget import Budget, estimate_batch
+from .engine import Admission, BatchProgress, Orchestrator, WorkflowTracer
 from .lease import hold_lease
 from .retry import RetryPolicy
 from .sales import sales_pipeline
@@ -57,8 +58,10 @@ class RunSettings:
     llm: ProviderChoice = "auto"
     model: str | None = None
     concurrency: int = 50
-    llm_concurrency: int = 16
+    llm_concurrency: int | None = None
+    """A cap on model calls in flight; ``None``: as many as the learnt limits need."""
     requests_per_minute: float | None = None
+    """A cap on the model call pace; ``None``: the limit the API reports."""
     max_attempts: int = 4
     retry_base_delay: float = 1.0
     retry_max_delay: float = 60.0
@@ -68,6 +71,8 @@ class RunSettings:
     allow_private_websites: bool = False
     max_crashes: int = 4
     """A step interrupted this many times by the process dying ends ``failed``."""
+    max_cost_usd: float | None = None
+    """Stop admitting companies before spent + in-flight estimate passes this (USD)."""
     simulation: Simulation = field(default_factory=Simulation)
 
     def to_record(self) -> dict[str, Any]:
@@ -100,10 +105,16 @@ def build_provider(
 ) -> Provider:
     """The configured provider, optionally wrapped (tracing), under the shared LLM limiter.
 
-    The wrapper goes inside the limiter so that a traced model call measures
-    the call, not the wait for a free slot.
+    Claude paces each call itself with an :class:`AdaptiveLimiter` fed by the
+    API's rate-limit headers, the run's caps as its ceilings. Other providers
+    report no limits and go under :class:`LimitedProvider` with the caps (the
+    wrapper inside it, so that a traced call measures the call, not the wait).
     """
-    provider: Provider = make_provider(settings.llm, model=settings.model)
+    limiter = AdaptiveLimiter(
+        max_concurrent=settings.llm_concurrency, requests_per_minute=settings.requests_per_minute
+    )
+    provider: Provider = make_provider(settings.llm, model=settings.model, limiter=limiter)
+    self_limited = provider.name == "anthropic"
     if settings.simulation.active:
         provider = SimulatedProvider(
             provider,
@@ -113,11 +124,30 @@ def build_provider(
         )
     if wrap is not None:
         provider = wrap(provider)
+    if self_limited:
+        return provider
     return LimitedProvider(
         provider,
-        max_concurrent=settings.llm_concurrency,
+        max_concurrent=settings.llm_concurrency or settings.concurrency,
         requests_per_minute=settings.requests_per_minute,
     )
+
+
+async def budget_for(
+    store: Store,
+    companies: Sequence[Company],
+    campaign: Campaign,
+    provider: Provider,
+    settings: RunSettings,
+) -> Callable[[BatchProgress, int], str | None] | None:
+    """The ``--max-cost`` admission check, priced per company by :func:`estimate_batch`.
+
+    The offline rules cost nothing, so no cap can bind them.
+    """
+    if settings.max_cost_usd is None or provider.name == "offline":
+        return None
+    estimate = await estimate_batch(companies, campaign, provider.model, store=store)
+    return Budget(settings.max_cost_usd, estimate.per_company_usd).refuse
 
 
 @dataclass
@@ -148,13 +178,17 @@ async def run_batch(
     refresh: bool = False,
     wait: bool = False,
     on_start: Callable[[PreparedBatch, Orchestrator], Awaitable[None] | None] | None = None,
+    admission: Admission | None = None,
+    close_provider: bool = True,
 ) -> tuple[PreparedBatch, BatchProgress]:
     """Prepare (or find) the batch and run its unfinished workflows under its lease.
 
     ``companies`` is consumed as a stream. ``on_start`` is called once
     everything is wired and before the first admission: the CLI uses it to
     start its progress display and signal watcher. A ``provider`` passed in
-    belongs to the caller and is never closed here; one built here is.
+    belongs to the caller and is never closed here; one built here is (unless
+    ``close_provider`` is false). The HTTP service passes the ``admission`` its
+    batches share.
 
     :raises LeaseHeld: another live process runs these workflows (unless ``wait``).
     """
@@ -179,9 +213,10 @@ async def run_batch(
             refresh=refresh,
             wait=wait,
             on_start=on_start,
+            admission=admission,
         )
     finally:
-        if owned:
+        if owned and close_provider:
             with anyio.CancelScope(shield=True):
                 await provider.aclose()
 
@@ -201,7 +236,10 @@ async def _run(
     refresh: bool,
     wait: bool,
     on_start: Callable[[PreparedBatch, Orchestrator], Awaitable[None] | None] | None,
+    admission: Admission | None,
 ) -> tuple[PreparedBatch, BatchProgress]:
+    if settings.max_cost_usd is not None and not isinstance(companies, Sequence):
+        companies = list(companies)  # the cost estimate reads them after they are recorded
     if batch_id is None:
         prepared = await prepare_batch(
             store,
@@ -215,6 +253,10 @@ async def _run(
         )
     else:
         prepared = PreparedBatch(batch=await store.batch(batch_id), created=False, added=0)
+    budget = None
+    if settings.max_cost_usd is not None:
+        assert isinstance(companies, Sequence)
+        budget = await budget_for(store, companies, campaign, provider, settings)
     fetch = settings.fetch_websites
     if fetch is None:
         fetch = provider.name != "offline"
@@ -253,6 +295,8 @@ async def _run(
                 max_crashes=settings.max_crashes,
                 tracer=instrumentation.tracer,
                 observers=instrumentation.observers,
+                admission=admission,
+                budget=budget,
             )
             lost.append(orchestrator)
             if on_start is not None:

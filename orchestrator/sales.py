@@ -5,7 +5,7 @@ from __future__ import annotations
 from salesbus.agents.analysis import AnalysisAgent
 from salesbus.agents.campaign import ApprovalPolicy, Campaign
 from salesbus.agents.events import CompanySubmitted, OutreachDrafted
-from salesbus.agents.models import Company, QualityDecision
+from salesbus.agents.models import Company, QualityDecision, Tier
 from salesbus.agents.personalization import PersonalizationAgent
 from salesbus.agents.providers.base import Provider
 from salesbus.agents.research import PageFetcher, ResearchAgent
@@ -13,7 +13,10 @@ from salesbus.bus import Event
 
 from .pipeline import PipelineSpec, Step
 
-__all__ = ["approval_reason", "sales_pipeline"]
+__all__ = ["STEP_STATES", "approval_reason", "sales_pipeline"]
+
+STEP_STATES = ("researching", "analyzing", "personalizing")
+"""The workflow state while each step of :func:`sales_pipeline` runs, in order."""
 
 
 def sales_pipeline(
@@ -26,9 +29,9 @@ def sales_pipeline(
     """The declaration the CLI and :class:`Pipeline` run."""
     return PipelineSpec.of(
         [
-            Step(ResearchAgent(provider, campaign, fetcher), "researching", step_timeout),
-            Step(AnalysisAgent(provider, campaign), "analyzing", step_timeout),
-            Step(PersonalizationAgent(provider, campaign), "personalizing", step_timeout),
+            Step(ResearchAgent(provider, campaign, fetcher), STEP_STATES[0], step_timeout),
+            Step(AnalysisAgent(provider, campaign), STEP_STATES[1], step_timeout),
+            Step(PersonalizationAgent(provider, campaign), STEP_STATES[2], step_timeout),
         ],
         start=submit,
         needs_approval=lambda event: approval_reason(event, campaign.approval),
@@ -49,6 +52,8 @@ def approval_reason(event: Event, policy: ApprovalPolicy) -> str | None:
     if policy.on_quality_failure and decision is not QualityDecision.PASS:
         failed = ", ".join(check.rule for check in event.outreach.quality.failed)
         return f"quality checks ended in {decision.value}: {failed}"
+    if event.analysis.tier is Tier.D:
+        return None  # a single nurture note, not a sequence: nothing to approve
     if policy.mode == "below_score" and event.analysis.icp_score < policy.below_score:
         return f"ICP score {event.analysis.icp_score} is below {policy.below_score}"
     return None

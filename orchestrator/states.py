@@ -9,6 +9,7 @@ strings so a pipeline declaration can add steps without touching this module.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "REJECTED",
     "TERMINAL_STATES",
     "is_terminal",
+    "parse_states",
 ]
 
 PENDING: Final = "pending"
@@ -39,3 +41,17 @@ ACTIVE_STATES: Final = frozenset({PENDING})
 
 def is_terminal(state: str) -> bool:
     return state in TERMINAL_STATES
+
+
+def parse_states(text: str, known: Iterable[str]) -> list[str]:
+    """``"completed, failed"`` → ``["completed", "failed"]``.
+
+    :raises ValueError: a state that is not in ``known``, naming the ones that are.
+    """
+    known = sorted(known)
+    states = [state.strip() for state in text.split(",") if state.strip()]
+    unknown = [state for state in states if state not in known]
+    if unknown or not states:
+        shown = ", ".join(unknown) or repr(text)
+        raise ValueError(f"unknown state {shown}; choose from {', '.join(known)}")
+    return states

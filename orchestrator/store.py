@@ -559,6 +559,38 @@ class Store:
             records.append(_attempt(row, output))
         return records
 
+    async def usage_per_company(self, model: str) -> dict[str, dict[str, float]]:
+        """Per step, what one company used on ``model`` in earlier runs, averaged over
+        the workflows that finished the step (every attempt counted, repairs and
+        retries included): ``calls``, token kinds, ``cost_usd`` and ``companies``."""
+        rows = await self._rows(
+            "SELECT a.step, COUNT(DISTINCT a.workflow_id) AS companies,"
+            " SUM(a.calls) AS calls, SUM(a.input_tokens) AS input_tokens,"
+            " SUM(a.output_tokens) AS output_tokens, SUM(a.cache_read_tokens) AS cache_read,"
+            " SUM(a.cache_write_tokens) AS cache_write, SUM(a.cost_usd) AS cost_usd"
+            " FROM step_attempts a JOIN workflows w ON w.id = a.workflow_id"
+            " JOIN batches b ON b.id = w.batch_id"
+            " WHERE b.model = ? AND a.workflow_id IN (SELECT workflow_id FROM step_attempts"
+            "  WHERE step = a.step AND status = 'succeeded')"
+            " GROUP BY a.step",
+            (model,),
+        )
+        figures = {}
+        for row in rows:
+            companies = row["companies"]
+            figures[row["step"]] = {
+                key: (row[key] or 0) / companies
+                for key in (
+                    "calls",
+                    "input_tokens",
+                    "output_tokens",
+                    "cache_read",
+                    "cache_write",
+                    "cost_usd",
+                )
+            } | {"companies": companies}
+        return figures
+
     async def resume_point(self, workflow: WorkflowRecord) -> ResumePoint:
         """Where a workflow stands: each succeeded step's output, and each step's history.
 
@@ -594,6 +626,8 @@ class Store:
         return await self._rows(
             "SELECT a.step, a.status, COUNT(*) AS n, MIN(a.id) AS first, SUM(a.calls) AS calls,"
             " SUM(a.input_tokens + a.cache_read_tokens + a.cache_write_tokens) AS input_tokens,"
+            " SUM(a.cache_read_tokens) AS cache_read_tokens,"
+            " SUM(a.cache_write_tokens) AS cache_write_tokens,"
             " SUM(a.output_tokens) AS output_tokens, SUM(a.cost_usd) AS cost_usd"
             " FROM batch_members m JOIN step_attempts a ON a.workflow_id = m.workflow_id"
             " WHERE m.batch_id = ? GROUP BY a.step, a.status ORDER BY first",

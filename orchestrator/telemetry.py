@@ -11,7 +11,7 @@ from salesbus.agents.instrumentation import TracedFetcher, TracedProvider, Traci
 from salesbus.agents.providers.base import Provider
 from salesbus.agents.status import StepEvent
 from salesbus.bus import EventBus
-from salesbus.observability import BusTracing, Telemetry, start_workflow_trace
+from salesbus.observability import Telemetry, bus_tracing, start_workflow_trace
 
 from .events import ApprovalRequested, WorkflowCompleted, WorkflowFailed
 from .runner import Instrumentation
@@ -26,7 +26,9 @@ class OtelWorkflowTracer:
     def __init__(self, telemetry: Telemetry) -> None:
         self.telemetry = telemetry
 
-    def begin(self, workflow: WorkflowRecord) -> tuple[str, str, dict[str, str]] | None:
+    def begin(
+        self, workflow: WorkflowRecord
+    ) -> tuple[tuple[str, str] | None, dict[str, str]] | None:
         self.telemetry.metrics.workflow_started()
         stored = (
             (workflow.trace_id, workflow.span_id)
@@ -40,7 +42,9 @@ class OtelWorkflowTracer:
             stored,
             telemetry=self.telemetry,
         )
-        return None if ref is None else (ref.trace_id, ref.span_id, carrier)
+        if not carrier:
+            return None
+        return (None if ref is None else (ref.trace_id, ref.span_id)), carrier
 
     def watch(self, bus: EventBus) -> None:
         """Count workflow outcomes from the orchestrator's events."""
@@ -53,21 +57,32 @@ class OtelWorkflowTracer:
         )
 
 
-def instrumentation_for(telemetry: Telemetry) -> Instrumentation:
+def instrumentation_for(telemetry: Telemetry, *, bus_hops: bool | None = None) -> Instrumentation:
+    """Spans for workflows, step attempts, model calls and fetches; hop spans only if asked.
+
+    ``bus_hops`` asks for a ``send``/``process`` span pair per hop (default:
+    ``SALESBUS_TRACE_BUS``); a broker transport, where events leave the
+    process, should pass ``True``.
+    """
     tracer = OtelWorkflowTracer(telemetry)
 
     def wrap(provider: Provider) -> Provider:
         return TracedProvider(provider, telemetry)
 
-    # Status events and the orchestrator's own subscribers (store, event log,
-    # metrics) are bookkeeping: the step spans already tell that story.
-    bus_tracing = BusTracing(
+    # Without hop spans the bus needs no interceptor: every event of a workflow
+    # carries its trace context by construction (the first one the root's,
+    # agents' outputs and status events their cause's through ``caused()``, the
+    # orchestrator's own the step's), and the step spans read it from there.
+    # With hop spans: status events and the orchestrator's own subscribers
+    # (store, event log, metrics) are bookkeeping the step spans already tell.
+    interceptors = bus_tracing(
         telemetry,
+        hops=bus_hops,
         events=lambda event_type: not issubclass(event_type, StepEvent),
         consumers=lambda subscription: not subscription.name.startswith("orchestrator:"),
     )
     return Instrumentation(
-        interceptors=[bus_tracing] if telemetry.tracing_enabled else [],
+        interceptors=interceptors if telemetry.tracing_enabled else [],
         observers=[TracingObserver(telemetry)],
         tracer=tracer,
         wrap_provider=wrap,

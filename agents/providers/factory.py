@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .base import Provider
+
+if TYPE_CHECKING:
+    from .limits import AdaptiveLimiter
 
 __all__ = ["ProviderChoice", "ProviderConfigError", "make_provider", "resolve_choice"]
 
@@ -23,8 +26,19 @@ def resolve_choice(choice: ProviderChoice) -> Literal["offline", "anthropic"]:
     return choice
 
 
-def make_provider(choice: ProviderChoice = "auto", *, model: str | None = None) -> Provider:
-    """:raises ProviderConfigError: ``anthropic`` asked for without an API key."""
+def make_provider(
+    choice: ProviderChoice = "auto",
+    *,
+    model: str | None = None,
+    limiter: AdaptiveLimiter | None = None,
+) -> Provider:
+    """The provider asked for; Claude paces its calls with ``limiter``.
+
+    The SDK is imported only here, when Claude is chosen: it costs seconds at
+    start-up that an offline run should not pay.
+
+    :raises ProviderConfigError: ``anthropic`` asked for without an API key.
+    """
     resolved = resolve_choice(choice)
     if resolved == "offline":
         from .offline import OfflineProvider
@@ -37,4 +51,4 @@ def make_provider(choice: ProviderChoice = "auto", *, model: str | None = None) 
         )
     from .anthropic import AnthropicProvider
 
-    return AnthropicProvider(model=model)
+    return AnthropicProvider(model=model, limiter=limiter)

@@ -27,10 +27,10 @@ from salesbus.agents.knowledge import (
     SIZE_PAIN_POINTS,
     choose_primary_contact,
     industry_for,
-    matching_region,
     mentions_any,
     render,
 )
+from salesbus.agents.locations import matching_region
 from salesbus.agents.models import (
     Analysis,
     Channel,
@@ -209,6 +209,8 @@ def assert_no_placeholders(draft: Draft) -> None:
 
 def assert_follow_ups_shrink(draft: Draft) -> None:
     emails = [m for m in draft.messages if m.channel is Channel.EMAIL]
+    if not emails:  # a tier D nurture note on LinkedIn
+        return
     lengths = [len(m.body) for m in emails]
     assert emails[0].kind is MessageKind.INITIAL
     assert all(later < earlier for earlier, later in itertools.pairwise(lengths))
@@ -397,7 +399,7 @@ async def test_a_missing_industry_is_inferred_from_the_description_as_a_rules_fa
         ("Marketing software", "saas"),
         ("Marketing & Advertising", "agency"),
         ("Hospital & Health Care", "healthcare"),
-        ("Financial Services", "fintech"),
+        ("Financial Services", "financial-services"),
         ("Freight forwarding", "logistics"),
         ("Online Retail", "ecommerce"),
         ("Retail", "retail"),
@@ -726,11 +728,11 @@ def knowledge_templates() -> Iterator[str]:
 
 
 async def test_the_knowledge_base_covers_a_dozen_industries() -> None:
-    assert len(INDUSTRIES) >= 12
+    assert len(INDUSTRIES) >= 20
     for industry in INDUSTRIES:
         assert industry.aliases
-        assert len(industry.pain_points) >= 3
-        assert len(industry.opportunities) >= 2
+        assert len(industry.pain_points) >= 2
+        assert industry.opportunities
         assert industry.insights
         assert industry.objections
 

@@ -41,9 +41,13 @@ from typing import Any
 
 from salesbus.agents.providers.anthropic import AnalysisReply, DraftReply, ResearchReply
 
+from .anthropic_limits import CacheModel, RateLimits, count_tokens
+
 __all__ = [
     "ERROR_TYPES",
+    "CacheModel",
     "FakeAnthropicServer",
+    "RateLimits",
     "RecordedRequest",
     "Reply",
     "Responder",
@@ -102,7 +106,11 @@ class Reply:
         model: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
-        """A successful Messages response; ``model=None`` echoes the request's model."""
+        """A successful Messages response; ``model=None`` echoes the request's model.
+
+        ``usage=None`` reports what the API would: the prompt's tokens, split into
+        cache writes, cache reads and the rest by the server's :class:`CacheModel`.
+        """
         body = {
             "id": None,
             "type": "message",
@@ -111,7 +119,7 @@ class Reply:
             "content": [dict(block) for block in content],
             "stop_reason": stop_reason,
             "stop_sequence": None,
-            "usage": (usage or TokenCounts()).as_json(),
+            "usage": usage.as_json() if usage is not None else None,
         }
         return cls(body=body, headers=dict(headers or {}))
 
@@ -242,10 +250,23 @@ Responder = Callable[[RecordedRequest], Reply]
 class FakeAnthropicServer:
     """``POST /v1/messages`` on 127.0.0.1, a free port, answered from a script."""
 
-    def __init__(self, *, api_key: str | None = None, responder: Responder | None = None) -> None:
-        """:param api_key: when set, requests with another key get the API's 401."""
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        responder: Responder | None = None,
+        rate_limits: RateLimits | None = None,
+        cache: CacheModel | None = None,
+    ) -> None:
+        """:param api_key: when set, requests with another key get the API's 401.
+        :param rate_limits: sliding-window limits; every answer then carries the
+            ``anthropic-ratelimit-*`` headers and a request over a limit gets a 429.
+        :param cache: the prompt cache behind computed usage (default: 4,096-token minimum).
+        """
         self.api_key = api_key
         self.responder = responder
+        self.rate_limits = rate_limits
+        self.cache = cache if cache is not None else CacheModel()
         self._script: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -331,11 +352,26 @@ class FakeAnthropicServer:
             rejection = self._rejection(request)
             if rejection is not None:
                 return rejection
-            if self._script:
-                return self._script.popleft()
-        if self.responder is not None:
-            return self.responder(request)
-        return Reply.error(500, "fake server: no scripted reply left for this request")
+        limit_headers: dict[str, str] = {}
+        if self.rate_limits is not None:
+            prompt_tokens = sum(count_tokens(text) for text in _texts(request.body.get("system")))
+            prompt_tokens += count_tokens(request.message_text())
+            wait, limit_headers = self.rate_limits.admit(prompt_tokens)
+            if wait > 0:
+                return Reply.error(
+                    429, "Number of requests has exceeded your rate limit", headers=limit_headers
+                )
+        with self._lock:
+            scripted = self._script.popleft() if self._script else None
+        if scripted is not None:
+            reply = scripted
+        elif self.responder is not None:
+            reply = self.responder(request)
+        else:
+            reply = Reply.error(500, "fake server: no scripted reply left for this request")
+        if limit_headers:
+            reply = replace(reply, headers={**limit_headers, **reply.headers})
+        return reply
 
     def _rejection(self, request: RecordedRequest) -> Reply | None:
         if request.method != "POST" or request.path.split("?")[0] != "/v1/messages":
@@ -355,9 +391,18 @@ class FakeAnthropicServer:
         if body.get("type") == "message":
             body["id"] = body.get("id") or f"msg_fake_{number}"
             body["model"] = body.get("model") or request.model
+            if body.get("usage") is None:
+                body["usage"] = self._usage(request, body)
         elif body.get("type") == "error":
             body["request_id"] = headers["request-id"]
         return json.dumps(body).encode(), headers
+
+    def _usage(self, request: RecordedRequest, body: Mapping[str, Any]) -> dict[str, int]:
+        usage = self.cache.usage(request.body)
+        usage["output_tokens"] = sum(count_tokens(text) for text in _texts(body.get("content")))
+        if self.rate_limits is not None:
+            self.rate_limits.spend_output(usage["output_tokens"])
+        return usage
 
 
 def _shape_problem(body: Mapping[str, Any]) -> str | None:
@@ -491,22 +536,23 @@ def research_answer(*, with_website_facts: bool = True) -> dict[str, Any]:
     }
 
 
-def analysis_answer(fact_ids: Sequence[str] = ("f1",), *, icp_score: int = 72) -> dict[str, Any]:
-    """A valid analysis answer citing ``fact_ids``."""
+def analysis_answer(
+    fact_ids: Sequence[str] = ("f1",), *, attributes: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A valid analysis answer citing ``fact_ids``; by default a logistics company of 450
+    in Germany, using Kubernetes, that mentions no keyword."""
     cited = list(fact_ids)
+    if attributes is None:
+        attributes = {
+            "industry": {"value": "Logistics", "fact_ids": cited},
+            "headcount": {"value": 450, "fact_ids": cited},
+            "location": {"value": "Germany", "fact_ids": cited},
+            "keywords": [],
+            "technologies": [{"value": "Kubernetes", "fact_ids": cited}],
+        }
     return {
-        "icp_score": icp_score,
-        "score_reasons": [
-            {
-                "criterion": "industry",
-                "points": 30,
-                "max_points": 30,
-                "detail": "Logistics is a target industry.",
-                "fact_ids": cited,
-            }
-        ],
-        "qualified": True,
-        "disqualify_reasons": [],
+        "attributes": dict(attributes),
+        "fit": "A mid-sized logistics operator that plans routes by hand.",
         "pain_points": [
             {
                 "category": "operations",

@@ -19,18 +19,19 @@ GOOD = {
     "Acme Analytics",
     "Beta Pay",
     "Gamma Soft",
+    "Lots Inc",
     '=HYPERLINK("http://evil.example")',
     "Delta Cloud",
 }
 
 
-def test_a_batch_reports_bad_rows_by_line_and_runs_the_rest(tmp_path: Path) -> None:
+def test_a_batch_reports_bad_cells_by_line_and_runs_every_row_with_a_name(tmp_path: Path) -> None:
     campaign, leads = write_inputs(tmp_path)
     result = run_fast(leads, campaign, tmp_path / "s.db")
 
     assert result.exit_code == 0, result.output
-    assert f"{leads}:4: the company name is empty" in result.stderr
-    assert f"{leads}:6: employees 'lots' is not a number" in result.stderr
+    assert f"left out {leads}:4: no company name: row left out (no_name)" in result.stderr
+    assert f"warning {leads}:6, employees: headcount 'lots' is not a number" in result.stderr
     finished = states(tmp_path / "s.db")
     assert set(finished) == GOOD
     assert set(finished.values()) <= {"completed", "disqualified"}

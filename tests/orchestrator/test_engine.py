@@ -34,7 +34,8 @@ async def run_toy(
         approve_odd=bool(options.pop("approve_odd", False)),
     )
     async with EventBus() as bus:
-        orchestrator = Orchestrator(bus, store, spec, retry=FAST, **options)  # type: ignore[arg-type]
+        retry = options.pop("retry", FAST)
+        orchestrator = Orchestrator(bus, store, spec, retry=retry, **options)  # type: ignore[arg-type]
         await orchestrator.run(prepared.batch.id)
     return prepared.batch.id, orchestrator
 
@@ -108,8 +109,9 @@ async def test_a_permanent_error_fails_at_once_without_retrying(tmp_path: Path) 
 
 async def test_retry_after_from_the_server_is_waited_for(tmp_path: Path) -> None:
     script = Script(transient={"Ann": 1}, retry_after=0.3)
+    policy = RetryPolicy(max_attempts=4, base_delay=0.001, max_delay=1.0)
     async with open_store(tmp_path / "s.db") as store:
-        batch_id, _ = await run_toy(store, script, ["Ann"])
+        batch_id, _ = await run_toy(store, script, ["Ann"], retry=policy)
         (ann,) = await store.workflows(batch_id)
         first, second = [a for a in await store.attempts(ann.id) if a.step == "double"]
     assert first.ended_at is not None

@@ -24,9 +24,16 @@ def test_jitter_spreads_the_delays_of_workflows_that_failed_together() -> None:
     assert len(delays) > 40
 
 
-def test_a_servers_retry_after_is_honoured_even_above_the_cap() -> None:
+def test_a_servers_retry_after_is_honoured_with_jitter_on_top() -> None:
+    policy = RetryPolicy(base_delay=0.5, max_delay=60.0, rng=random.Random(3))
+    delays = [policy.delay(1, retry_after=7.0) for _ in range(50)]
+    assert all(7.0 <= delay <= 7.5 for delay in delays)
+    assert len({round(delay, 6) for delay in delays}) > 40
+
+
+def test_a_servers_retry_after_is_bounded_by_the_cap() -> None:
     policy = RetryPolicy(base_delay=0.1, max_delay=1.0)
-    assert policy.delay(1, retry_after=42.0) == 42.0
+    assert policy.delay(1, retry_after=3600.0) == 1.0
 
 
 def test_the_budget_counts_failures_against_max_attempts() -> None:

@@ -1,14 +1,27 @@
-"""A traced batch: one trace per company in a loopback OTLP receiver, with the documented shape."""
+"""A traced batch: one trace per company in a loopback OTLP receiver, with the documented shape.
+
+By default no bus hop makes a span; hop spans come when asked; an unsampled
+company makes none at all, and its events still carry its trace context.
+"""
 
 from __future__ import annotations
 
 import signal
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
+from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.metrics import NoOpMeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind, TraceState, get_current_span
+from opentelemetry.util.types import Attributes
 
 from salesbus.agents.campaign import Campaign
 from salesbus.agents.errors import ServerError
@@ -17,9 +30,10 @@ from salesbus.agents.providers.base import Draft, Provider
 from salesbus.agents.providers.offline import OfflineProvider
 from salesbus.agents.usage import Usage, record_usage
 from salesbus.agents.website import WebPage
-from salesbus.observability import Telemetry
-from salesbus.orchestrator.runner import RunSettings, run_batch
-from salesbus.orchestrator.store import open_store
+from salesbus.bus import Event, EventBus
+from salesbus.observability import TRACE_BUS_ENV, Telemetry
+from salesbus.orchestrator.runner import Instrumentation, RunSettings, run_batch
+from salesbus.orchestrator.store import AttemptRecord, WorkflowRecord, open_store
 from salesbus.orchestrator.telemetry import instrumentation_for
 from tests.fakes.otlp import OtlpReceiver, ReceivedSpan
 
@@ -96,11 +110,18 @@ def ancestors(span: ReceivedSpan, by_id: dict[str, ReceivedSpan]) -> list[str]:
     return names
 
 
-async def test_each_company_is_one_trace_with_steps_hops_and_model_calls(
-    tmp_path: Path, receiver: OtlpReceiver, telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", CANARY)
-    provider = MeteredOffline(fail_first_analysis_of="Traced 2")
+async def traced_batch(
+    tmp_path: Path, instrumentation: Instrumentation, provider: Provider
+) -> tuple[str, dict[str, WorkflowRecord], list[AttemptRecord], list[Event]]:
+    """Run COMPANIES with ``instrumentation``; the batch id, workflows, attempts and every event."""
+    events: list[Event] = []
+    watch = instrumentation.on_bus
+
+    def on_bus(bus: EventBus) -> None:
+        if watch is not None:
+            watch(bus)
+        bus.subscribe(Event, events.append, name="orchestrator:test-log")
+
     settings = RunSettings(llm="offline", concurrency=4, retry_base_delay=0.001)
     async with open_store(tmp_path / "s.db") as store:
         prepared, _ = await run_batch(
@@ -109,40 +130,61 @@ async def test_each_company_is_one_trace_with_steps_hops_and_model_calls(
             a_campaign(),
             settings,
             provider=provider,
-            instrumentation=instrumentation_for(telemetry),
+            instrumentation=replace(instrumentation, on_bus=on_bus),
         )
         workflows = {w.id: w for w in await store.workflows(prepared.batch.id)}
         attempts = [a for w in workflows for a in await store.attempts(w)]
+    return prepared.batch.id, workflows, attempts, events
+
+
+def by_trace(spans: list[ReceivedSpan]) -> dict[str, list[ReceivedSpan]]:
+    traces: dict[str, list[ReceivedSpan]] = defaultdict(list)
+    for span in spans:
+        traces[span.trace_id].append(span)
+    return traces
+
+
+async def test_each_company_is_one_trace_of_steps_model_calls_and_no_bus_hops(
+    tmp_path: Path, receiver: OtlpReceiver, telemetry: Telemetry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", CANARY)
+    monkeypatch.delenv(TRACE_BUS_ENV, raising=False)
+    provider = MeteredOffline(fail_first_analysis_of="Traced 2")
+    batch_id, workflows, attempts, events = await traced_batch(
+        tmp_path, instrumentation_for(telemetry), provider
+    )
     telemetry.force_flush()
 
     spans = receiver.spans
     by_id = {s.span_id: s for s in spans}
-    traces: dict[str, list[ReceivedSpan]] = defaultdict(list)
-    for span in spans:
-        traces[span.trace_id].append(span)
+    traces = by_trace(spans)
     roots = [s for s in spans if s.name.startswith("workflow ")]
 
     # One trace per company, its id stored with the workflow.
     assert sorted(r.attributes["salesbus.company"] for r in roots) == [c.name for c in COMPANIES]
     assert len(traces) == len(COMPANIES)
+    assert not [s.name for s in spans if s.name.startswith(("send ", "process "))]
     for root in roots:
         workflow = workflows[root.attributes["salesbus.workflow.id"]]
         assert workflow.trace_id == root.trace_id
-        assert root.attributes["salesbus.batch.id"] == prepared.batch.id
+        assert root.attributes["salesbus.batch.id"] == batch_id
         in_trace = traces[root.trace_id]
         steps = [s for s in in_trace if s.name.startswith("invoke_agent ")]
         assert {s.attributes["gen_ai.agent.name"] for s in steps} >= {"research", "analysis"}
         for span in in_trace:
             assert span is root or ancestors(span, by_id)[-1] == root.name
-        for step in steps:
-            chain = ancestors(step, by_id)
-            assert any(name.startswith("process salesbus.") for name in chain)
-            assert any(name.startswith("send salesbus.") for name in chain)
+        for step in steps:  # every attempt straight under the root: siblings
+            assert step.parent_span_id == root.span_id
         for chat in (s for s in in_trace if s.name.startswith("chat ")):
             assert chat.kind == "CLIENT"
             assert by_id[chat.parent_span_id].name.startswith("invoke_agent ")
             assert chat.attributes["gen_ai.usage.input_tokens"] == 125  # cache included
             assert chat.attributes["gen_ai.usage.output_tokens"] == 50
+
+    # Every event of a company, the orchestrator's own included, carries its trace.
+    for event in events:
+        trace_id = event.trace_context["traceparent"].split("-")[1]
+        assert trace_id == workflows[str(event.correlation_id)].trace_id, type(event).__name__
 
     # The forced retry: two analysis attempt spans, the first an error.
     retried = next(r for r in roots if r.attributes["salesbus.company"] == "Traced 2")
@@ -168,6 +210,129 @@ async def test_each_company_is_one_trace_with_steps_hops_and_model_calls(
 
     # No secret anywhere in what was exported.
     assert all(CANARY not in repr(s.attributes) and CANARY not in repr(s.events) for s in spans)
+
+
+@pytest.mark.parametrize("asked", ["argument", "environment"])
+async def test_hop_spans_when_asked_put_each_step_under_its_send_and_process_spans(
+    asked: str,
+    tmp_path: Path,
+    receiver: OtlpReceiver,
+    telemetry: Telemetry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if asked == "environment":
+        monkeypatch.setenv(TRACE_BUS_ENV, "1")
+        instrumentation = instrumentation_for(telemetry)
+    else:
+        monkeypatch.delenv(TRACE_BUS_ENV, raising=False)
+        instrumentation = instrumentation_for(telemetry, bus_hops=True)
+    await traced_batch(tmp_path, instrumentation, MeteredOffline(fail_first_analysis_of="-"))
+    telemetry.force_flush()
+
+    spans = receiver.spans
+    by_id = {s.span_id: s for s in spans}
+    assert len(by_trace(spans)) == len(COMPANIES)
+    steps = [s for s in spans if s.name.startswith("invoke_agent ")]
+    assert len(steps) >= 2 * len(COMPANIES)
+    for step in steps:
+        process = by_id[step.parent_span_id]
+        assert process.name.startswith("process salesbus.")
+        assert process.kind == "CONSUMER"
+        assert process.attributes["messaging.system"] == "salesbus"
+        send = by_id[process.parent_span_id]
+        assert send.name.startswith("send salesbus.")
+        assert send.kind == "PRODUCER"
+        assert ancestors(step, by_id)[-1].startswith("workflow ")
+    # Bookkeeping hops (status events, the orchestrator's subscribers) stay spanless.
+    assert not [s.name for s in spans if "Step" in s.name]
+
+
+class SkipOneCompany(Sampler):
+    """Parent-based sampling that declines one company's root; records every decision asked."""
+
+    def __init__(self, company: str) -> None:
+        self.company = company
+        self.asked: list[tuple[str, bool | None]] = []
+        self.parent_based = ParentBased(root=self)
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        """The root decision: everyone but ``company``."""
+        sampled = (attributes or {}).get("salesbus.company") != self.company
+        return SamplingResult(Decision.RECORD_AND_SAMPLE if sampled else Decision.DROP)
+
+    def get_description(self) -> str:
+        return f"SkipOneCompany({self.company})"
+
+
+class Asking(Sampler):
+    """The provider's sampler: :class:`SkipOneCompany` behind ParentBased, calls counted."""
+
+    def __init__(self, inner: SkipOneCompany) -> None:
+        self.inner = inner
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        parent = get_current_span(parent_context).get_span_context()
+        self.inner.asked.append((name, parent.trace_flags.sampled if parent.is_valid else None))
+        return self.inner.parent_based.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return "Asking"
+
+
+async def test_an_unsampled_company_makes_no_spans_and_its_events_still_carry_its_trace(
+    tmp_path: Path, receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(TRACE_BUS_ENV, raising=False)
+    skip = SkipOneCompany("Traced 1")
+    provider = TracerProvider(sampler=Asking(skip))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(f"{receiver.url}/v1/traces")))
+    with Telemetry(provider, NoOpMeterProvider(), owns_tracer_provider=True) as telemetry:
+        _, workflows, _, events = await traced_batch(
+            tmp_path, instrumentation_for(telemetry), MeteredOffline(fail_first_analysis_of="-")
+        )
+
+    unsampled = next(w for w in workflows.values() if w.company.name == "Traced 1")
+    assert unsampled.trace_id is None  # nothing in Jaeger to link to
+    exported = receiver.spans
+    assert len(by_trace(exported)) == len(COMPANIES) - 1
+    assert all(s.attributes.get("salesbus.workflow.id") != unsampled.id for s in exported)
+    assert all(s.attributes.get("salesbus.company") != "Traced 1" for s in exported)
+
+    # Its events carry one unsampled trace from the first event to the last.
+    carried = {
+        tuple(e.trace_context["traceparent"].split("-")[1::2])
+        for e in events
+        if e.correlation_id == unsampled.id
+    }
+    assert len(events) > len(COMPANIES) * 6
+    [(trace_id, flags)] = carried
+    assert int(flags, 16) & 1 == 0  # not sampled (the SDK may set the "random id" bit)
+    assert int(trace_id, 16) != 0
+
+    # The fast path: only its root was put to the sampler; no child asked about it.
+    assert [asked for asked in skip.asked if asked[1] is False] == []
+    roots = [name for name, parent in skip.asked if parent is None]
+    assert sorted(roots) == sorted(f"workflow {c.name}" for c in COMPANIES)
 
 
 def test_a_killed_and_resumed_batch_keeps_one_trace_id_per_company(

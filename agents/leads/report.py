@@ -1,0 +1,84 @@
+"""What a lead file will give a run, without running anything: ``salesbus inspect``
+and the block ``salesbus run`` prints before it starts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..campaign import Campaign
+from ..models import Company
+from .columns import ColumnMapping, Target
+from .problems import LeadWarning
+from .reader import LeadFile, open_leads
+
+__all__ = ["LeadReport", "inspect_leads", "lead_columns", "report_of"]
+
+SAMPLE_ROWS = 5
+
+
+@dataclass(slots=True)
+class LeadReport:
+    path: Path
+    encoding: str
+    columns: list[ColumnMapping]
+    companies: int = 0
+    warnings: list[LeadWarning] = field(default_factory=list)
+    first: list[Company] = field(default_factory=list)
+    """The first rows, as they will be used."""
+    blocked: int | None = None
+    """Companies the campaign's do-not-contact list stops (``None`` without a campaign)."""
+
+    @property
+    def dropped(self) -> list[LeadWarning]:
+        return [warning for warning in self.warnings if warning.dropped]
+
+    def add(self, item: Company | LeadWarning, campaign: Campaign | None) -> None:
+        if isinstance(item, LeadWarning):
+            self.warnings.append(item)
+            return
+        self.companies += 1
+        if len(self.first) < SAMPLE_ROWS:
+            self.first.append(item)
+        if campaign is not None and campaign.do_not_contact.blocks(item):
+            self.blocked = (self.blocked or 0) + 1
+
+
+def inspect_leads(
+    path: str | Path,
+    *,
+    campaign: Campaign | None = None,
+    columns: Mapping[str, Target] | None = None,
+) -> LeadReport:
+    """Read ``path`` as ``run`` would (one row at a time) and say what it gives.
+
+    :raises LeadFileError: as :func:`~salesbus.agents.leads.open_leads`.
+    """
+    with open_leads(path, columns=lead_columns(campaign, columns)) as stream:
+        report = LeadReport(Path(path), stream.encoding, stream.columns)
+        report.blocked = 0 if campaign is not None else None
+        for item in stream:
+            report.add(item, campaign)
+        report.columns = stream.columns
+    return report
+
+
+def report_of(path: str | Path, leads: LeadFile, campaign: Campaign | None) -> LeadReport:
+    """The same report for a file already read whole."""
+    report = LeadReport(Path(path), leads.encoding, leads.columns)
+    report.blocked = 0 if campaign is not None else None
+    items: Iterable[Company | LeadWarning] = [*leads.warnings, *leads.companies]
+    for item in items:
+        report.add(item, campaign)
+    report.warnings.sort(key=lambda warning: warning.line)
+    return report
+
+
+def lead_columns(
+    campaign: Campaign | None, columns: Mapping[str, Target] | None
+) -> dict[str, Target]:
+    """The campaign's ``[leads] columns``, overridden by an explicit ``--map``."""
+    merged = campaign.leads.targets() if campaign is not None else {}
+    merged.update(columns or {})
+    return merged

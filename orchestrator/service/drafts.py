@@ -1,0 +1,91 @@
+"""Drafts awaiting approval, filtered the way reviewers filter them, and bulk decisions.
+
+The inbox lists with :func:`awaiting_drafts` and ``POST /batches/{id}/approve``
+decides with :func:`bulk_approve`; both use the same :class:`DraftFilter`, so
+"approve what I see" approves exactly what was shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from salesbus.agents.events import OutreachDrafted
+from salesbus.agents.models import QualityDecision, Tier
+
+from .. import approval
+from ..store import Store, WorkflowRecord
+from .reads import Reads
+
+__all__ = ["BulkResult", "Draft", "DraftFilter", "awaiting_drafts", "bulk_approve"]
+
+SCAN_LIMIT = 100_000
+"""Most drafts awaiting approval looked at for one listing or bulk decision."""
+
+
+class DraftFilter(BaseModel):
+    """Which drafts awaiting approval: every given condition must hold."""
+
+    model_config = ConfigDict(extra="forbid")
+    ids: list[str] | None = Field(default=None, max_length=10_000)
+    tier: Tier | None = None
+    min_score: int | None = Field(default=None, ge=0, le=100)
+    quality: QualityDecision | None = None
+
+    def matches(self, workflow: WorkflowRecord, drafted: OutreachDrafted | None) -> bool:
+        if self.ids is not None and workflow.id not in self.ids:
+            return False
+        if drafted is None:
+            return self.tier is None and self.min_score is None and self.quality is None
+        if self.tier is not None and drafted.analysis.tier is not self.tier:
+            return False
+        if self.min_score is not None and drafted.analysis.icp_score < self.min_score:
+            return False
+        return self.quality is None or drafted.outreach.quality.decision is self.quality
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    workflow: WorkflowRecord
+    drafted: OutreachDrafted | None
+
+
+class BulkResult(BaseModel):
+    approved: list[str]
+    skipped: dict[str, str]
+    """Workflows that matched but could not be approved, and why (decided meanwhile…)."""
+
+
+async def awaiting_drafts(
+    store: Store, reads: Reads, batch_id: str | None, where: DraftFilter, limit: int = 500
+) -> list[Draft]:
+    """The first ``limit`` drafts awaiting approval that ``where`` selects, oldest first."""
+    drafts: list[Draft] = []
+    for workflow_id in await reads.awaiting(batch_id, limit=SCAN_LIMIT):
+        workflow = await store.workflow(workflow_id)
+        drafted = await approval.final_output(store, workflow.id)
+        if where.matches(workflow, drafted):
+            drafts.append(Draft(workflow, drafted))
+            if len(drafts) >= limit:
+                break
+    return drafts
+
+
+async def bulk_approve(
+    store: Store, reads: Reads, batch_id: str, where: DraftFilter, note: str | None = None
+) -> BulkResult:
+    """Approve every draft of the batch awaiting approval that ``where`` selects.
+
+    Each decision re-reads its workflow, so one decided meanwhile (another
+    reviewer, the CLI) is reported as skipped, never decided twice.
+    """
+    result = BulkResult(approved=[], skipped={})
+    for draft in await awaiting_drafts(store, reads, batch_id, where, limit=SCAN_LIMIT):
+        try:
+            await approval.approve(store, draft.workflow.id, note)
+        except approval.ApprovalError as exc:
+            result.skipped[draft.workflow.id] = str(exc)
+        else:
+            result.approved.append(draft.workflow.id)
+    return result
