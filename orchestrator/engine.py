@@ -692,9 +692,8 @@ class Orchestrator:
     # -- bookkeeping ---------------------------------------------------------------
 
     def _log(self, event: Event) -> None:
-        """The event log keeps domain and workflow events; a step's status is its attempt row."""
-        if not isinstance(event, StepEvent):
-            self.store.log_event(event)
+        """Every event goes to the log: the service streams step status from it (SSE)."""
+        self.store.log_event(event)
 
     def _move(self, live: _Live, state: str) -> None:
         self.progress.move(live.state, state)

@@ -16,7 +16,7 @@ is the next step's input after a restart and what ``export`` reads. A step's
 the event without its payload fields (they name them: the payloads are the
 workflow's company or a step's output, stored once); a log body still over
 :data:`EVENT_BODY_LIMIT` characters is replaced by a stub naming its type and
-size. Step status events are not logged: the attempt row is their record.
+size.
 ``prune`` drops the event-log bodies of a finished batch.
 """
 

@@ -97,3 +97,14 @@ def test_two_runs_started_together_never_run_a_step_twice_and_never_hang(tmp_pat
     codes = sorted(run.wait(timeout=120) for run in runs)
     assert codes in ([0, 0], [0, 2])  # the loser is refused, or found nothing left to do
     assert_finished_exactly_once(db)
+
+
+async def test_batches_run_by_one_process_share_its_lease_until_the_last_ends(
+    tmp_path: Path,
+) -> None:
+    async with open_store(tmp_path / "s.db") as store:
+        async with hold_lease(store, "scope-x") as first:
+            async with hold_lease(store, "scope-x") as second:  # salesbus serve: two batches
+                assert first == second
+            assert await store.lease("scope-x") is not None  # the first still holds it
+        assert await store.lease("scope-x") is None
