@@ -118,7 +118,11 @@ class AgentRuntime:
         forward_outputs: bool = True,
         step_timeout: float | None = 120.0,
         observers: Sequence[StepObserver] = (),
+        gate: Callable[[Event], bool] | None = None,
     ) -> None:
+        """``gate`` is asked before each step starts; ``False`` drops the input unstarted
+        (the orchestrator's "stop means stop": nothing new starts after a stop)."""
+        self.gate = gate
         self.bus = bus
         self.forward_outputs = forward_outputs
         self.step_timeout = step_timeout
@@ -151,6 +155,8 @@ class AgentRuntime:
         )
 
     async def _run(self, agent: Agent[Any, Any], event: Event, limit: float | None) -> None:
+        if self.gate is not None and not self.gate(event):
+            return
         attempt = int(getattr(event, "attempt", 1))
         common: dict[str, Any] = {
             **event.caused(),

@@ -1,22 +1,37 @@
-"""A batch: a lead list run under one campaign by one provider, with stable ids.
+"""Batches and workflows, with ids that say what the work is.
 
-Ids are digests of what defines the work, so running the same command again
-finds the same batch and the same workflows, and resumes instead of starting
-over; change the leads, the campaign or the model and it is a new batch.
+A workflow is one company under one campaign with one model: its id digests
+the campaign, the provider and model, and the company's normalised key, not
+the file it came in. A batch is a lead list run under that campaign and model
+(its id digests the list too) and groups workflows by membership. So a rerun
+of an unchanged file resumes its batch; a file with one row added is a new
+batch whose unchanged rows are the same workflows, already done: only the new
+row runs. ``--refresh`` runs a batch's workflows again on purpose.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from salesbus.agents.campaign import Campaign
-from salesbus.agents.models import Company
+from salesbus.agents.models import Company, domain_of
 
 from .store import BatchRecord, Store
 
-__all__ = ["PreparedBatch", "batch_id_for", "prepare_batch", "workflow_id_for"]
+__all__ = [
+    "PreparedBatch",
+    "batch_id_for",
+    "company_key",
+    "lease_scope",
+    "prepare_batch",
+    "workflow_id_for",
+]
+
+_PUNCTUATION = re.compile(r"[.,;:'\"()]+")
+_SPACES = re.compile(r"\s+")
 
 
 def _digest(*parts: str) -> str:
@@ -27,16 +42,34 @@ def _digest(*parts: str) -> str:
     return hasher.hexdigest()
 
 
+def company_key(company: Company) -> str:
+    """The normalised domain (lower case, no scheme, ``www.`` or path), else the name.
+
+    A name is case-folded with its whitespace collapsed and the punctuation of
+    legal suffixes dropped, so "Acme, Inc." and "acme  inc" are one company.
+    """
+    domain = domain_of(company.domain) or domain_of(company.website)
+    if domain:
+        return domain.rstrip(".")
+    name = _PUNCTUATION.sub(" ", company.name.casefold())
+    return _SPACES.sub(" ", name).strip()
+
+
 def batch_id_for(leads_digest: str, campaign_digest: str, provider: str, model: str) -> str:
     return "b-" + _digest(leads_digest, campaign_digest, provider, model)[:10]
 
 
-def workflow_id_for(batch_id: str, company: Company) -> str:
-    return "wf-" + _digest(batch_id, company.key)[:12]
+def workflow_id_for(campaign_digest: str, provider: str, model: str, key: str) -> str:
+    return "wf-" + _digest(campaign_digest, provider, model, key)[:12]
 
 
-def companies_digest(companies: Sequence[Company]) -> str:
-    return _digest(*(c.model_dump_json() for c in companies))
+def lease_scope(batch: BatchRecord) -> str:
+    """What one process at a time may run: every workflow of this campaign and model.
+
+    Wider than the batch on purpose: two lead lists under one campaign share
+    workflows, so two runs of them at once could run one company twice.
+    """
+    return "scope-" + _digest(batch.campaign_digest, batch.provider, batch.model)[:12]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +78,12 @@ class PreparedBatch:
     created: bool
     """``False`` when the batch already existed: this run resumes it."""
     added: int
-    """Workflows new in this run."""
+    """Workflows new to the store in this run (the others were known already)."""
 
 
 async def prepare_batch(
     store: Store,
-    companies: Sequence[Company],
+    companies: Iterable[Company],
     campaign: Campaign,
     *,
     provider: str,
@@ -59,10 +92,16 @@ async def prepare_batch(
     leads_digest: str | None = None,
     settings: dict[str, object] | None = None,
 ) -> PreparedBatch:
-    """Record the batch and one workflow per company (idempotent)."""
+    """Record the batch and its workflows (idempotent); companies are consumed as a stream.
+
+    Without ``leads_digest`` (the CLI passes the file's) the companies are
+    digested first, which needs them in memory.
+    """
     campaign_json = campaign.model_dump_json()
     campaign_digest = _digest(campaign_json)
-    leads_digest = leads_digest or companies_digest(companies)
+    if leads_digest is None:
+        companies = list(companies)
+        leads_digest = _digest(*(c.model_dump_json() for c in companies))
     batch = BatchRecord(
         id=batch_id_for(leads_digest, campaign_digest, provider, model),
         leads_digest=leads_digest,
@@ -73,8 +112,12 @@ async def prepare_batch(
         leads_path=leads_path,
         settings=dict(settings or {}),
     )
+
+    def keyed() -> Iterator[tuple[str, str, Company]]:
+        for company in companies:
+            key = company_key(company)
+            yield workflow_id_for(campaign_digest, provider, model, key), key, company
+
     created = await store.create_batch(batch)
-    added = await store.add_workflows(
-        batch.id, [(workflow_id_for(batch.id, c), c) for c in companies]
-    )
+    _, added = await store.add_workflows(batch.id, keyed())
     return PreparedBatch(batch=await store.batch(batch.id), created=created, added=added)

@@ -7,11 +7,13 @@ again finds the same batch and finishes what is left.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from functools import partial
 from importlib.metadata import version
 from pathlib import Path
@@ -35,7 +37,7 @@ from .batch import PreparedBatch
 from .cli_claude import estimate as estimate_command
 from .cli_errors import CliError as CliError  # re-exported: cli_inspect raises it
 from .cli_errors import debug_mode, guarded, ignore_interrupts
-from .engine import BatchProgress, Orchestrator
+from .engine import MAX_CONCURRENCY, BatchProgress, Orchestrator
 from .export import export_batch
 from .lead_summary import print_lead_summary
 from .metrics import batch_metrics
@@ -152,8 +154,15 @@ def run(
     simulate_failures: Annotated[float, typer.Option(hidden=True)] = 0.0,
     simulate_permanent_failures: Annotated[float, typer.Option(hidden=True)] = 0.0,
     transport: Annotated[str, TRANSPORT] = "memory",
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Run every company again, even finished ones.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another run holds these workflows, wait for it.")
+    ] = False,
 ) -> None:
     """Run (or resume) a batch: research, analyse and draft outreach for every lead."""
+    _guard(lambda: _check_concurrency(concurrency))
     settings = _guard(
         lambda: RunSettings(
             llm=_choice(llm),
@@ -177,11 +186,28 @@ def run(
         instrumentation = _instrumentation(telemetry, broker=is_broker(transport))
         stopped = _run(
             partial(
-                _run_leads, leads, companies, digest, campaign_loaded, db, settings, instrumentation
+                _run_leads,
+                leads,
+                companies,
+                digest,
+                campaign_loaded,
+                db,
+                settings,
+                instrumentation,
+                refresh=refresh,
+                wait=wait,
             )
         )
     if stopped:
         raise typer.Exit(130)
+
+
+def _check_concurrency(concurrency: int) -> None:
+    if concurrency > MAX_CONCURRENCY:
+        raise CliError(
+            f"--concurrency {concurrency} is more than one process holds in flight"
+            f" (at most {MAX_CONCURRENCY})"
+        )
 
 
 def _logging(level: str, fmt: str) -> None:
@@ -243,6 +269,9 @@ async def _run_leads(
     db: Path,
     settings: RunSettings,
     instrumentation: Instrumentation | None,
+    *,
+    refresh: bool = False,
+    wait: bool = False,
 ) -> bool:
     # Ctrl-C is received, never raised, from here until the store is closed.
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -257,6 +286,8 @@ async def _run_leads(
                     leads_path=leads_path,
                     leads_digest=digest,
                     instrumentation=instrumentation,
+                    refresh=refresh,
+                    wait=wait,
                     on_start=on_start,
                 )
 
@@ -509,24 +540,99 @@ def metrics(
 # -- deciding ------------------------------------------------------------------------
 
 
+WorkflowsArg = Annotated[list[str] | None, typer.Argument(help="Workflow ids or prefixes.")]
+BatchOption = Annotated[
+    str | None, typer.Option("--batch", help="Decide on drafts of this batch (with a filter).")
+]
+TierOption = Annotated[
+    list[str] | None, typer.Option("--tier", help="With --batch: only these ICP tiers.")
+]
+MinScoreOption = Annotated[
+    int | None, typer.Option("--min-score", help="With --batch: only ICP scores at least this.")
+]
+AllOption = Annotated[bool, typer.Option("--all", help="With --batch: every waiting draft.")]
+ReviewerOption = Annotated[
+    str | None,
+    typer.Option(envvar="SALESBUS_REVIEWER", help="Who decides, for the record (default: you)."),
+]
+
+
 @app.command()
 def approve(
-    workflow: WorkflowArg,
+    workflows: WorkflowsArg = None,
+    batch: BatchOption = None,
+    tier: TierOption = None,
+    min_score: MinScoreOption = None,
+    all_: AllOption = False,
     note: NoteOption = None,
+    reviewer: ReviewerOption = None,
     db: DbOption = Path("salesbus.db"),
 ) -> None:
-    """Approve a draft awaiting approval: the workflow completes."""
-    _decide(lambda store: approval.approve(store, workflow, note), db)
+    """Approve drafts awaiting approval (ids, or --batch with --tier/--min-score/--all)."""
+    _decide_many("approve", workflows, batch, tier, min_score, all_, note, reviewer, db)
 
 
 @app.command()
 def reject(
-    workflow: WorkflowArg,
+    workflows: WorkflowsArg = None,
+    batch: BatchOption = None,
+    tier: TierOption = None,
+    min_score: MinScoreOption = None,
+    all_: AllOption = False,
     note: NoteOption = None,
+    reviewer: ReviewerOption = None,
     db: DbOption = Path("salesbus.db"),
 ) -> None:
-    """Reject a draft awaiting approval: the workflow ends rejected."""
-    _decide(lambda store: approval.reject(store, workflow, note), db)
+    """Reject drafts awaiting approval (ids, or --batch with --tier/--min-score/--all)."""
+    _decide_many("reject", workflows, batch, tier, min_score, all_, note, reviewer, db)
+
+
+def _decide_many(
+    decision: str,
+    workflows: list[str] | None,
+    batch: str | None,
+    tier: list[str] | None,
+    min_score: int | None,
+    all_: bool,
+    note: str | None,
+    reviewer: str | None,
+    db: Path,
+) -> None:
+    if bool(workflows) == (batch is not None):
+        raise typer.BadParameter("give WORKFLOW ids or --batch, not both")
+    if batch is not None and not (tier or min_score is not None or all_):
+        raise typer.BadParameter("with --batch, choose --tier, --min-score or --all")
+    who = reviewer or _whoami()
+
+    async def main() -> list[approval.Decided]:
+        async with open_store(db) as store:
+            targets: list[str] | approval.Selection = list(workflows or [])
+            if batch is not None:
+                chosen = (await store.batch(batch)).id
+                tiers = frozenset(t.upper() for t in tier or ())
+                targets = approval.Selection(chosen, tiers=tiers, min_score=min_score)
+            return await approval.decide_many(store, decision, targets, note=note, reviewer=who)
+
+    results = _run(main)
+    for result in results:
+        record = result.workflow
+        if result.won:
+            out.print(
+                f"{record.id} {safe(record.company.name)}: {record.state} ({safe(record.reason)})"
+            )
+        else:
+            err.print(f"[yellow]not decided:[/] {safe(result.detail)}")
+    if not results:
+        out.print("nothing to decide: no draft matched")
+    if any(not r.won for r in results):
+        raise typer.Exit(1)
+
+
+def _whoami() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "a reviewer"
 
 
 @app.command()
@@ -548,7 +654,7 @@ def edit(
         record = await store.workflow(workflow)
         batch = await store.batch(record.batch_id)
         campaign = Campaign.model_validate_json(batch.campaign_json)
-        return await approval.edit(store, workflow, change, campaign, note)
+        return await approval.edit(store, workflow, change, campaign, note, _whoami())
 
     _decide(decide, db)
 
@@ -582,12 +688,22 @@ def retry(
     failed: Annotated[bool, typer.Option("--failed", help="Every failed workflow.")] = False,
     batch: Annotated[str | None, typer.Option(help="Batch for --failed (default: latest).")] = None,
     db: DbOption = Path("salesbus.db"),
-    concurrency: Annotated[int, typer.Option(min=1)] = 50,
-    max_attempts: Annotated[int, typer.Option(min=1)] = 4,
-    retry_base: Annotated[float, typer.Option()] = 1.0,
-    simulate_latency: Annotated[float, typer.Option(hidden=True)] = 0.0,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Default: what the batch ran with.")
+    ] = None,
+    max_attempts: Annotated[
+        int | None, typer.Option(min=1, help="Default: what the batch ran with.")
+    ] = None,
+    retry_base: Annotated[float | None, typer.Option(help="Default: the batch's.")] = None,
+    simulate_latency: Annotated[float | None, typer.Option(hidden=True)] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If another run holds these workflows, wait for it.")
+    ] = False,
 ) -> None:
-    """Run failed workflows again, from the step that failed, with a fresh retry budget."""
+    """Run failed workflows again, from the step that failed, with a fresh retry budget.
+
+    Everything not given here is what the batch ran with.
+    """
     if (workflow is None) == (not failed):
         raise typer.BadParameter("give a WORKFLOW or --failed, not both")
 
@@ -615,20 +731,31 @@ def retry(
             record = await store.batch(batch_id)
             campaign = Campaign.model_validate_json(record.campaign_json)
             await store.commit([await reopen(store, t.id, t.step) for t in targets])
-            settings = RunSettings(
+            settings = RunSettings.from_record(
+                record.settings,
                 llm=_choice(record.provider),
                 model=None if record.provider == "offline" else record.model,
                 concurrency=concurrency,
                 max_attempts=max_attempts,
                 retry_base_delay=retry_base,
-                simulation=Simulation(latency=simulate_latency),
             )
+            if simulate_latency is not None:
+                settings = replace(
+                    settings, simulation=replace(settings.simulation, latency=simulate_latency)
+                )
             out.print(f"retrying {len(targets)} workflow(s) of batch {batch_id}")
 
             def drive(on_start: OnStart) -> Awaitable[tuple[PreparedBatch, BatchProgress]]:
                 only = [t.id for t in targets]
                 return run_batch(
-                    store, [], campaign, settings, batch_id=batch_id, only=only, on_start=on_start
+                    store,
+                    [],
+                    campaign,
+                    settings,
+                    batch_id=batch_id,
+                    only=only,
+                    wait=wait,
+                    on_start=on_start,
                 )
 
             stopped, prepared, progress = await _supervised(drive, signals, store.path)
@@ -695,12 +822,12 @@ def prune(
     batch: Annotated[str, typer.Argument(help="Batch id or prefix.")],
     db: DbOption = Path("salesbus.db"),
 ) -> None:
-    """Drop a finished batch's large payloads (inputs, event bodies, intermediate outputs)."""
+    """Drop a finished batch's event-log bodies (outputs are stored once and kept)."""
 
     async def main() -> int:
         async with _existing(db) as store:
             record = await store.batch(batch)
-            return await store.prune(record.id, keep_steps=["personalization"])
+            return await store.prune(record.id)
 
     changed = _run(main)
     out.print(f"pruned {changed} row(s)")

@@ -27,6 +27,8 @@ from salesbus.agents.providers.factory import ProviderConfigError
 from salesbus.observability.logs import redact
 
 from .approval import ApprovalError
+from .engine import ConcurrencyError
+from .lease import LeaseHeld
 from .safe_text import safe
 from .settings_check import SettingsError
 from .store import StoreError
@@ -51,6 +53,8 @@ USER_ERRORS: tuple[type[Exception], ...] = (
     ProviderConfigError,
     SettingsError,
     TransportConfigError,
+    LeaseHeld,
+    ConcurrencyError,
 )
 OPTION_NAMES = {
     "requests_per_minute": "--rpm",

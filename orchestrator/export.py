@@ -150,9 +150,10 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 async def _records(
-    store: Store, workflows: Iterable[WorkflowRecord]
+    store: Store, batch_id: str, states: Iterable[str] | None
 ) -> AsyncIterator[tuple[WorkflowRecord, OutreachDrafted | None]]:
-    for workflow in workflows:
+    """Streamed from the database a page at a time: memory stays flat for any batch."""
+    async for workflow in store.iter_workflows(batch_id, states):
         yield workflow, await final_output(store, workflow.id)
 
 
@@ -240,7 +241,6 @@ async def export_batch(
     jaeger_url: str | None = None,
 ) -> int:
     """Write the batch's workflows to ``out``; returns how many were written."""
-    workflows = await store.workflows(batch_id, states)
     jaeger_url = jaeger_url or os.environ.get(JAEGER_URL_ENV) or DEFAULT_JAEGER_URL
     count = 0
     writer: csv.DictWriter[str] | None = None
@@ -253,7 +253,7 @@ async def export_batch(
             out, fieldnames=crm_columns(follow_ups), extrasaction="ignore", restval=""
         )
         writer.writeheader()
-    async for workflow, drafted in _records(store, workflows):
+    async for workflow, drafted in _records(store, batch_id, states):
         if writer is not None:
             row = _row(workflow, drafted, jaeger_url)
             writer.writerow({k: neutralise_cell(v) for k, v in row.items()})

@@ -1,12 +1,16 @@
-"""Batch metrics from the store: outcomes, step timings, failure points, tokens and cost."""
+"""Batch metrics from the store: outcomes, step timings, failure points, tokens and cost.
+
+Attempts that a kill or a stop interrupted are counted apart: their model calls
+happened (and were paid for) but were never reported, so the cost shown is a
+lower bound whenever there are any.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from .states import COMPLETED, TERMINAL_STATES
-from .store import AttemptRecord, Store
+from .store import Store
 
 __all__ = ["BatchMetrics", "StepMetrics", "batch_metrics", "percentile"]
 
@@ -16,8 +20,7 @@ def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
+    return ordered[_rank(len(ordered), q) - 1]
 
 
 @dataclass
@@ -28,6 +31,7 @@ class StepMetrics:
     failed: int = 0
     skipped: int = 0
     abandoned: int = 0
+    """Attempts a crash or a stop interrupted: their calls and cost are unknown (not counted)."""
     p50_ms: float | None = None
     p95_ms: float | None = None
     calls: int = 0
@@ -58,6 +62,11 @@ class BatchMetrics:
         return self.states.get(COMPLETED, 0) / self.finished if self.finished else None
 
     @property
+    def interrupted(self) -> int:
+        """Attempts cut off by a kill or stop; what they spent on the model is not known."""
+        return sum(s.abandoned for s in self.steps)
+
+    @property
     def calls(self) -> int:
         return sum(s.calls for s in self.steps)
 
@@ -83,43 +92,35 @@ class BatchMetrics:
 
 
 async def batch_metrics(store: Store, batch_id: str) -> BatchMetrics:
+    """Aggregated in the database: memory stays flat however large the batch."""
     states = await store.state_counts(batch_id)
-    attempts = await store.batch_attempts(batch_id)
+    by_step: dict[str, StepMetrics] = {}
+    for row in await store.step_totals(batch_id):
+        metrics = by_step.setdefault(row["step"], StepMetrics(row["step"]))
+        status, count = str(row["status"]), int(row["n"])
+        metrics.attempts += count
+        if status in {"succeeded", "failed", "skipped", "abandoned"}:
+            setattr(metrics, status, getattr(metrics, status) + count)
+        metrics.calls += int(row["calls"] or 0)
+        metrics.input_tokens += int(row["input_tokens"] or 0)
+        metrics.cache_read_tokens += int(row["cache_read_tokens"] or 0)
+        metrics.cache_write_tokens += int(row["cache_write_tokens"] or 0)
+        metrics.output_tokens += int(row["output_tokens"] or 0)
+        metrics.cost_usd += float(row["cost_usd"] or 0.0)
+    for step, metrics in by_step.items():
+        finished = await store.duration_count(batch_id, step)
+        if finished:
+            metrics.p50_ms = await store.duration_rank(batch_id, step, _rank(finished, 50))
+            metrics.p95_ms = await store.duration_rank(batch_id, step, _rank(finished, 95))
     return BatchMetrics(
         batch_id=batch_id,
         total=sum(states.values()),
         states=states,
-        steps=_steps(attempts),
-        top_failures=_failures(attempts),
+        steps=list(by_step.values()),
+        top_failures=await store.top_failures(batch_id),
     )
 
 
-def _steps(attempts: list[AttemptRecord]) -> list[StepMetrics]:
-    by_step: dict[str, StepMetrics] = {}
-    durations: dict[str, list[float]] = {}
-    for attempt in attempts:
-        metrics = by_step.setdefault(attempt.step, StepMetrics(attempt.step))
-        metrics.attempts += 1
-        if attempt.status in {"succeeded", "failed", "skipped", "abandoned"}:
-            setattr(metrics, attempt.status, getattr(metrics, attempt.status) + 1)
-        if attempt.duration_ms is not None and attempt.status != "abandoned":
-            durations.setdefault(attempt.step, []).append(attempt.duration_ms)
-        metrics.calls += attempt.calls
-        metrics.input_tokens += (
-            attempt.input_tokens + attempt.cache_read_tokens + attempt.cache_write_tokens
-        )
-        metrics.cache_read_tokens += attempt.cache_read_tokens
-        metrics.cache_write_tokens += attempt.cache_write_tokens
-        metrics.output_tokens += attempt.output_tokens
-        metrics.cost_usd += attempt.cost_usd
-    for step, metrics in by_step.items():
-        metrics.p50_ms = percentile(durations.get(step, []), 50)
-        metrics.p95_ms = percentile(durations.get(step, []), 95)
-    return list(by_step.values())
-
-
-def _failures(attempts: list[AttemptRecord]) -> list[tuple[str, int]]:
-    counts = Counter(
-        f"{a.step}: {a.error_kind}" for a in attempts if a.status in {"failed", "abandoned"}
-    )
-    return counts.most_common(5)
+def _rank(count: int, q: float) -> int:
+    """The nearest rank of percentile ``q`` among ``count`` values (1-based)."""
+    return max(1, min(count, round(q / 100 * count + 0.5)))

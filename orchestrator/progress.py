@@ -120,7 +120,18 @@ def render_metrics(metrics: BatchMetrics, console: Console) -> None:
         "success rate (completed / finished): "
         + (f"{rate:.1%}" if rate is not None else "n/a (nothing finished)")
     )
-    numbers = ("attempts", "ok", "failed", "skipped", "p50 ms", "p95 ms", "tokens", "cost $")
+    numbers = (
+        "attempts",
+        "ok",
+        "failed",
+        *(["interrupted"] if metrics.interrupted else []),
+        "skipped",
+        "p50 ms",
+        "p95 ms",
+        "tokens",
+        "cost $",
+    )
+    interrupted = bool(metrics.interrupted)
     steps = Table(  # fits 80 columns without cutting a step name or a number
         Column("step", no_wrap=True),
         *(Column(h, no_wrap=True, justify="right") for h in numbers),
@@ -134,7 +145,8 @@ def render_metrics(metrics: BatchMetrics, console: Console) -> None:
             step.step,
             str(step.attempts),
             str(step.succeeded),
-            str(step.failed + step.abandoned),
+            str(step.failed),
+            *([str(step.abandoned)] if interrupted else []),
             str(step.skipped),
             _ms(step.p50_ms),
             _ms(step.p95_ms),
@@ -151,6 +163,11 @@ def render_metrics(metrics: BatchMetrics, console: Console) -> None:
         f" (cache read {metrics.cache_read_tokens:,}, written {metrics.cache_write_tokens:,}),"
         f" {metrics.output_tokens:,} output tokens, ${metrics.cost_usd:.4f}"
     )
+    if metrics.interrupted:
+        console.print(
+            f"[yellow]{metrics.interrupted} attempt(s) were interrupted by a kill or stop:[/]"
+            " their model calls and cost are unknown and not included above"
+        )
 
 
 def _ms(value: float | None) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -26,9 +27,10 @@ from salesbus.agents.runtime import StepObserver
 from salesbus.agents.website import FetchSettings, WebsiteFetcher
 from salesbus.bus import EventBus, Interceptor
 
-from .batch import PreparedBatch, prepare_batch
+from .batch import PreparedBatch, lease_scope, prepare_batch
 from .budget import Budget, estimate_batch
 from .engine import Admission, BatchProgress, Orchestrator, WorkflowTracer
+from .lease import hold_lease
 from .retry import RetryPolicy
 from .sales import sales_pipeline
 from .settings_check import check_run_settings
@@ -72,6 +74,8 @@ class RunSettings:
     fetch_websites: bool | None = None
     """``None``: fetch when a network model runs (Claude), not for the offline rules."""
     allow_private_websites: bool = False
+    max_crashes: int = 4
+    """A step interrupted this many times by the process dying ends ``failed``."""
     max_cost_usd: float | None = None
     """Stop admitting companies before spent + in-flight estimate passes this (USD)."""
     simulation: Simulation = field(default_factory=Simulation)
@@ -80,6 +84,23 @@ class RunSettings:
 
     def __post_init__(self) -> None:
         check_run_settings(self)
+
+    def to_record(self) -> dict[str, Any]:
+        """What the batch stores, so ``retry`` runs with the settings the batch ran with.
+
+        The simulation (a test and benchmark aid) is not a setting: it is left out.
+        """
+        record = asdict(self)
+        record.pop("simulation")
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], **overrides: Any) -> RunSettings:
+        """Settings stored with a batch (unknown keys from other versions ignored)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in record.items() if k in known and k != "simulation"}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
@@ -154,7 +175,7 @@ class Instrumentation:
 
 async def run_batch(
     store: Store,
-    companies: Sequence[Company],
+    companies: Iterable[Company],
     campaign: Campaign,
     settings: RunSettings,
     *,
@@ -164,22 +185,71 @@ async def run_batch(
     instrumentation: Instrumentation | None = None,
     only: Iterable[str] | None = None,
     batch_id: str | None = None,
+    refresh: bool = False,
+    wait: bool = False,
     on_start: Callable[[PreparedBatch, Orchestrator], Awaitable[None] | None] | None = None,
     admission: Admission | None = None,
     close_provider: bool = True,
 ) -> tuple[PreparedBatch, BatchProgress]:
-    """Prepare (or find) the batch and run its unfinished workflows.
+    """Prepare (or find) the batch and run its unfinished workflows under its lease.
 
-    ``on_start`` is called once everything is wired and before the first
-    admission: the CLI uses it to start its progress display and signal watcher.
-    The HTTP service passes the ``admission`` its batches share and keeps its
-    provider open across batches (``close_provider=False``).
+    ``companies`` is consumed as a stream. ``on_start`` is called once
+    everything is wired and before the first admission: the CLI uses it to
+    start its progress display and signal watcher. A ``provider`` passed in
+    belongs to the caller and is never closed here; one built here is (unless
+    ``close_provider`` is false). The HTTP service passes the ``admission`` its
+    batches share.
+
+    :raises LeaseHeld: another live process runs these workflows (unless ``wait``).
     """
     instrumentation = instrumentation or Instrumentation()
+    owned = provider is None
     if provider is None:
         provider = build_provider(settings, instrumentation.wrap_provider)
     elif instrumentation.wrap_provider is not None:
         provider = instrumentation.wrap_provider(provider)
+    try:
+        return await _run(
+            store,
+            companies,
+            campaign,
+            settings,
+            provider,
+            instrumentation,
+            leads_path=leads_path,
+            leads_digest=leads_digest,
+            only=only,
+            batch_id=batch_id,
+            refresh=refresh,
+            wait=wait,
+            on_start=on_start,
+            admission=admission,
+        )
+    finally:
+        if owned and close_provider:
+            with anyio.CancelScope(shield=True):
+                await provider.aclose()
+
+
+async def _run(
+    store: Store,
+    companies: Iterable[Company],
+    campaign: Campaign,
+    settings: RunSettings,
+    provider: Provider,
+    instrumentation: Instrumentation,
+    *,
+    leads_path: str | Path | None,
+    leads_digest: str | None,
+    only: Iterable[str] | None,
+    batch_id: str | None,
+    refresh: bool,
+    wait: bool,
+    on_start: Callable[[PreparedBatch, Orchestrator], Awaitable[None] | None] | None,
+    admission: Admission | None,
+) -> tuple[PreparedBatch, BatchProgress]:
+    if settings.max_cost_usd is not None and not isinstance(companies, Sequence):
+        companies = list(companies)  # the cost estimate reads them after they are recorded
     if batch_id is None:
         prepared = await prepare_batch(
             store,
@@ -189,54 +259,63 @@ async def run_batch(
             model=provider.model,
             leads_path=str(leads_path) if leads_path else None,
             leads_digest=leads_digest,
+            settings=settings.to_record(),
         )
     else:
         prepared = PreparedBatch(batch=await store.batch(batch_id), created=False, added=0)
     budget = None
     if settings.max_cost_usd is not None:
+        assert isinstance(companies, Sequence)
         budget = await budget_for(store, companies, campaign, provider, settings)
     fetch = settings.fetch_websites
     if fetch is None:
         fetch = provider.name != "offline"
-    try:
-        async with AsyncExitStack() as stack:
-            fetcher: PageFetcher | None = None
-            if fetch:
-                fetcher = await stack.enter_async_context(
-                    WebsiteFetcher(FetchSettings(allow_private=settings.allow_private_websites))
-                )
-                if instrumentation.wrap_fetcher is not None:
-                    fetcher = instrumentation.wrap_fetcher(fetcher)
-            spec = sales_pipeline(
-                provider, campaign, fetcher=fetcher, step_timeout=settings.step_timeout
+    lost: list[Orchestrator] = []
+
+    def lease_lost() -> None:
+        logger.error("the lease of batch %s was lost: stopping", prepared.batch.id)
+        for orchestrator in lost:
+            orchestrator.stop()
+
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(
+            hold_lease(store, lease_scope(prepared.batch), wait=wait, on_lost=lease_lost)
+        )
+        if refresh:
+            await store.commit(store.refresh(prepared.batch.id))
+        fetcher: PageFetcher | None = None
+        if fetch:
+            fetcher = await stack.enter_async_context(
+                WebsiteFetcher(FetchSettings(allow_private=settings.allow_private_websites))
             )
-            transport = make_transport(settings.transport, ack_wait=_ACK_WAIT)
-            async with EventBus(
-                transport=transport, interceptors=instrumentation.interceptors
-            ) as bus:
-                if transport is not None:
-                    await declare_agents(transport, [(s.name, s.consumes) for s in spec.steps])
-                if instrumentation.on_bus is not None:
-                    instrumentation.on_bus(bus)
-                orchestrator = Orchestrator(
-                    bus,
-                    store,
-                    spec,
-                    concurrency=settings.concurrency,
-                    retry=settings.retry_policy(),
-                    tracer=instrumentation.tracer,
-                    observers=instrumentation.observers,
-                    admission=admission,
-                    budget=budget,
-                    run_agents=transport is None,
-                )
-                if on_start is not None:
-                    started = on_start(prepared, orchestrator)
-                    if started is not None:
-                        await started
-                progress = await orchestrator.run(prepared.batch.id, only=only)
-    finally:
-        if close_provider:
-            with anyio.CancelScope(shield=True):
-                await provider.aclose()
+            if instrumentation.wrap_fetcher is not None:
+                fetcher = instrumentation.wrap_fetcher(fetcher)
+        spec = sales_pipeline(
+            provider, campaign, fetcher=fetcher, step_timeout=settings.step_timeout
+        )
+        transport = make_transport(settings.transport, ack_wait=_ACK_WAIT)
+        async with EventBus(transport=transport, interceptors=instrumentation.interceptors) as bus:
+            if transport is not None:
+                await declare_agents(transport, [(s.name, s.consumes) for s in spec.steps])
+            if instrumentation.on_bus is not None:
+                instrumentation.on_bus(bus)
+            orchestrator = Orchestrator(
+                bus,
+                store,
+                spec,
+                concurrency=settings.concurrency,
+                retry=settings.retry_policy(),
+                max_crashes=settings.max_crashes,
+                tracer=instrumentation.tracer,
+                observers=instrumentation.observers,
+                admission=admission,
+                budget=budget,
+                run_agents=transport is None,
+            )
+            lost.append(orchestrator)
+            if on_start is not None:
+                started = on_start(prepared, orchestrator)
+                if started is not None:
+                    await started
+            progress = await orchestrator.run(prepared.batch.id, only=only)
     return prepared, progress

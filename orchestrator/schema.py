@@ -2,7 +2,8 @@
 
 Each migration is a list of statements applied in one transaction; a database
 at version N gets migrations N+1… and nothing else, so an old file keeps
-working after an upgrade.
+working after an upgrade. A database newer than this code is refused with a
+message naming both versions.
 """
 
 from __future__ import annotations
@@ -101,6 +102,43 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
         "CREATE INDEX events_by_workflow ON events (workflow_id, seq)",
+    ],
+    # 2: workflows identified by campaign, model and company, grouped into batches
+    # by membership (a rerun with rows added reuses every unchanged workflow); a
+    # lease per workflow scope; who decided; compressed, versioned payloads.
+    [
+        """
+        CREATE TABLE batch_members (
+            batch_id    TEXT NOT NULL REFERENCES batches(id),
+            workflow_id TEXT NOT NULL REFERENCES workflows(id),
+            seq         INTEGER NOT NULL,
+            PRIMARY KEY (batch_id, workflow_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX batch_members_in_order ON batch_members (batch_id, seq)",
+        "INSERT INTO batch_members (batch_id, workflow_id, seq) SELECT batch_id, id, seq"
+        " FROM workflows",
+        """
+        CREATE TABLE leases (
+            scope        TEXT PRIMARY KEY,
+            owner        TEXT NOT NULL,
+            acquired_at  REAL NOT NULL,
+            heartbeat_at REAL NOT NULL
+        )
+        """,
+        "ALTER TABLE decisions ADD COLUMN reviewer TEXT",
+        # A succeeded attempt's output, written once (schema 1 kept it in
+        # step_attempts.output_json, which older rows still use). Rows are
+        # appended in the order steps finish (their own rowid), so pages pack full.
+        # payload_version 2: stored once, JSON, zlib-compressed when large (a BLOB).
+        """
+        CREATE TABLE step_outputs (
+            id              INTEGER PRIMARY KEY,
+            attempt_id      INTEGER NOT NULL UNIQUE REFERENCES step_attempts(id),
+            payload_version INTEGER NOT NULL,
+            payload         BLOB NOT NULL
+        )
+        """,
     ],
 ]
 

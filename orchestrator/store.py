@@ -1,35 +1,31 @@
-"""The durable store: one SQLite file (WAL), one writer, group commits.
+"""The durable store: one SQLite file (WAL); batches, workflows, attempts, decisions, leases.
 
-Every write goes through one queue drained by one writer task: whatever is
-queued is applied in a single short ``BEGIN IMMEDIATE`` transaction, so a
-thousand workflows finishing steps at once cost a handful of commits, and no
-two writers of this process ever contend. The writer owns its own sqlite3
-connection and applies a whole group in one trip to a worker thread: a
-statement-by-statement dialogue through the event loop (aiosqlite's model,
-kept for reads) stalled for hundreds of milliseconds once the loop was busy
-with hundreds of workflows. Other processes (``salesbus approve``
-while a run is going) wait on ``busy_timeout`` instead of failing, so "database
-is locked" never reaches a user.
+Writes go through one :class:`~salesbus.orchestrator.writer.Writer` (one queue,
+one task, group commits, failed writes tried in place; see ``writer.py``).
+Other processes (``salesbus approve`` while a run is going) wait on
+``busy_timeout`` instead of failing, so "database is locked" never reaches a
+user.
 
-Size policy for payloads: a step's *output* is kept whole — it is the next
-step's input after a restart and what ``export`` reads; a step's *input* and an
-event-log entry keep the event without its payload fields (they name them:
-the payloads are the workflow's company or the previous step's output, stored
-whole once); a log body still over :data:`EVENT_BODY_LIMIT` characters is
-replaced by a stub naming its type and size. ``prune`` drops the inputs, the
-event-log bodies and the intermediate outputs of a finished batch.
+Reads of a whole batch (resume, metrics, export) go a page or an aggregate at a
+time, never the batch's payloads at once.
+
+Size policy for payloads: a step's *output* is stored once — without what it
+carries over from its input, compressed when large (see ``payloads.py``) — it
+is the next step's input after a restart and what ``export`` reads. A step's
+*input* is the event log's entry (``input_event_id``); an event-log entry keeps
+the event without its payload fields (they name them: the payloads are the
+workflow's company or a step's output, stored once); a log body still over
+:data:`EVENT_BODY_LIMIT` characters is replaced by a stub naming its type and
+size.
+``prune`` drops the event-log bodies of a finished batch.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import os
-import signal
 import sqlite3
 import tempfile
-from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,33 +37,38 @@ import anyio
 from pydantic import BaseModel
 
 from salesbus.agents.models import Company
-from salesbus.bus import Event, encode_event
+from salesbus.bus import Event
 
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from .faults import Faults, faults_from_env
+from .payloads import PAYLOAD_VERSION, StoredPayload, carried_fields, expand, load_payload
 from .states import PENDING, TERMINAL_STATES
 from .store_check import checked_open, like_prefix
+from .writer import (
+    BUSY_TIMEOUT_MS,
+    LostWriteHook,
+    Statement,
+    StoreError,
+    Writer,
+    writer_connection,
+)
 
 __all__ = [
     "EVENT_BODY_LIMIT",
     "AttemptRecord",
     "BatchRecord",
+    "ResumePoint",
+    "Statement",
+    "StepHistory",
     "Store",
     "StoreError",
     "WorkflowRecord",
     "open_store",
 ]
 
-logger = logging.getLogger("salesbus.store")
 
 EVENT_BODY_LIMIT = 4_096
-BUSY_TIMEOUT_MS = 30_000
-MAX_WRITES_PER_COMMIT = 2_000
-KILL_IN_WRITE_ENV = "SALESBUS_FAULT_KILL_IN_WRITE"
-"""Test hook: SIGKILL this process in the middle of its Nth write transaction."""
-
-
-class StoreError(Exception):
-    """The store could not do what was asked (a missing batch, a bad id prefix…)."""
+PAGE = 500
+"""Rows read per query when a batch is streamed."""
 
 
 def now() -> str:
@@ -130,9 +131,6 @@ class AttemptRecord:
     cost_usd: float
 
 
-Statement = tuple[str, Sequence[Any]]
-
-
 def compact_event_json(event: Event) -> str:
     """An event as JSON with its payload fields named instead of copied.
 
@@ -149,136 +147,60 @@ def compact_event_json(event: Event) -> str:
     )
 
 
-class _Encoded:
-    """An event bound as a statement parameter, serialised only when the writer binds it.
-
-    sqlite3 asks a parameter to ``__conform__`` itself at execution time, in
-    the writer's thread: a burst of step completions then queues events that
-    exist anyway, not a second copy of each as a large JSON string.
-    """
-
-    __slots__ = ("event",)
-
-    def __init__(self, event: Event) -> None:
-        self.event = event
-
-    def __conform__(self, protocol: object) -> str:
-        return encode_event(self.event).decode()
-
-
-class _Write:
-    __slots__ = ("done", "error", "rowcounts", "statements")
-
-    def __init__(self, statements: list[Statement], wait: bool) -> None:
-        self.statements = statements
-        self.done: anyio.Event | None = anyio.Event() if wait else None
-        self.error: BaseException | None = None
-        self.rowcounts: list[int] = []
-
-
 class Store:
     """Batches, workflows, step attempts, decisions and the event log of one SQLite file."""
 
-    def __init__(self, conn: aiosqlite.Connection, writer: sqlite3.Connection, path: str) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        writer: sqlite3.Connection,
+        path: str,
+        faults: Faults | None = None,
+    ) -> None:
         self.path = path
         self._conn = conn
-        self._writer = writer
-        self._queue: deque[_Write] = deque()
-        self._wakeup = anyio.Event()
-        self._closing = False
-        self._commits = 0
-        self._kill_in_write = int(os.environ.get(KILL_IN_WRITE_ENV, "0") or 0)
-        self.rows_written = 0
+        self.writer = Writer(writer, faults if faults is not None else faults_from_env())
 
-    # -- writing -------------------------------------------------------------------
+    # -- writing (see ``writer.py``) -------------------------------------------------
 
-    def enqueue(self, statements: list[Statement]) -> None:
-        """Queue writes to commit with the next group; do not wait for them."""
-        self._push(_Write(statements, wait=False))
+    @property
+    def faults(self) -> Faults:
+        return self.writer.faults
+
+    @property
+    def rows_written(self) -> int:
+        return self.writer.rows_written
+
+    @property
+    def lost_writes(self) -> int:
+        return self.writer.lost_writes
+
+    @property
+    def on_lost_write(self) -> LostWriteHook | None:
+        return self.writer.on_lost_write
+
+    @on_lost_write.setter
+    def on_lost_write(self, hook: LostWriteHook | None) -> None:
+        self.writer.on_lost_write = hook
+
+    def enqueue(self, statements: list[Statement], owner: str | None = None) -> None:
+        """Queue writes to commit with the next group; do not wait for them.
+
+        A write that fails every try is reported to :attr:`on_lost_write` with
+        ``owner`` (the orchestrator fails that workflow), never only logged.
+        """
+        self.writer.enqueue(statements, owner)
 
     async def commit(self, statements: list[Statement]) -> list[int]:
-        """Queue writes and wait until they are durable; returns each statement's rowcount."""
-        write = _Write(statements, wait=True)
-        self._push(write)
-        assert write.done is not None
-        await write.done.wait()
-        if write.error is not None:
-            raise StoreError(f"write failed: {write.error}") from write.error
-        return write.rowcounts
+        """Queue writes and wait until they are durable; returns each statement's rowcount.
+
+        :raises StoreError: the write failed every one of its tries.
+        """
+        return await self.writer.commit(statements)
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""
-        await self.commit([])
-
-    def _push(self, write: _Write) -> None:
-        if self._closing:
-            raise StoreError("the store is closed")
-        self._queue.append(write)
-        self._wakeup.set()
-
-    async def _write_forever(self) -> None:
-        while True:
-            if not self._queue:
-                if self._closing:
-                    return
-                self._wakeup = anyio.Event()
-                await self._wakeup.wait()
-                continue
-            group = [
-                self._queue.popleft() for _ in range(min(len(self._queue), MAX_WRITES_PER_COMMIT))
-            ]
-            with anyio.CancelScope(shield=True):
-                error = await anyio.to_thread.run_sync(self._apply, group)
-            for write in group:
-                write.error = error
-                if write.done is not None:
-                    write.done.set()
-
-    def _apply(self, group: list[_Write]) -> BaseException | None:
-        """One transaction for the whole group, in a worker thread; the error, if any."""
-        conn = self._writer
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            self._execute_group(group)
-            self._maybe_die_mid_write()
-            conn.execute("COMMIT")
-        except Exception as exc:
-            logger.exception("store write of %d operations failed", len(group))
-            conn.execute("ROLLBACK")
-            return exc
-        self._commits += 1
-        return None
-
-    def _execute_group(self, group: list[_Write]) -> None:
-        """Execute in order; runs of one statement from unwaited writes go in one executemany."""
-        conn = self._writer
-        run_sql: str | None = None
-        run_params: list[Sequence[Any]] = []
-
-        def flush_run() -> None:
-            if run_sql is not None and run_params:
-                conn.executemany(run_sql, run_params)
-                self.rows_written += len(run_params)
-
-        for write in group:
-            if write.done is None:
-                for sql, params in write.statements:
-                    if sql != run_sql:
-                        flush_run()
-                        run_sql, run_params = sql, []
-                    run_params.append(params)
-                continue
-            flush_run()
-            run_sql, run_params = None, []
-            for sql, params in write.statements:
-                rowcount = conn.execute(sql, params).rowcount
-                write.rowcounts.append(rowcount)
-                self.rows_written += max(rowcount, 0)
-        flush_run()
-
-    def _maybe_die_mid_write(self) -> None:
-        if self._kill_in_write and self._commits + 1 >= self._kill_in_write:
-            os.kill(os.getpid(), signal.SIGKILL)
+        await self.writer.flush()
 
     # -- reading -------------------------------------------------------------------
 
@@ -337,46 +259,87 @@ class Store:
 
     # -- workflows -----------------------------------------------------------------
 
-    async def add_workflows(self, batch_id: str, items: Iterable[tuple[str, Company]]) -> int:
-        """Insert workflows not yet in the batch; returns how many were new."""
-        stamp = now()
-        statements: list[Statement] = [
-            (
-                "INSERT OR IGNORE INTO workflows (id, batch_id, seq, company_key, company_name,"
-                " company_json, line, state, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    async def add_workflows(
+        self, batch_id: str, items: Iterable[tuple[str, str, Company]]
+    ) -> tuple[int, int]:
+        """Make each ``(workflow id, company key, company)`` a member of the batch.
+
+        A workflow already in the store (the same company under the same
+        campaign and model, from any batch) is joined, not duplicated. Items are
+        written a page at a time, so a lead list is never held twice.
+        Returns (members new to the batch, workflows new to the store).
+        """
+        members = created = 0
+        page: list[Statement] = []
+        for seq, (workflow_id, key, company) in enumerate(items):
+            stamp = now()
+            page.append(
                 (
-                    workflow_id,
-                    batch_id,
-                    seq,
-                    company.key,
-                    company.name,
-                    company.model_dump_json(exclude_none=True),
-                    company.line,
-                    PENDING,
-                    stamp,
-                    stamp,
-                ),
+                    "INSERT OR IGNORE INTO workflows (id, batch_id, seq, company_key,"
+                    " company_name, company_json, line, state, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        workflow_id,
+                        batch_id,
+                        seq,
+                        key,
+                        company.name,
+                        company.model_dump_json(exclude_none=True),
+                        company.line,
+                        PENDING,
+                        stamp,
+                        stamp,
+                    ),
+                )
             )
-            for seq, (workflow_id, company) in enumerate(items)
-        ]
-        return sum(await self.commit(statements))
+            page.append(
+                (
+                    "INSERT OR IGNORE INTO batch_members (batch_id, workflow_id, seq)"
+                    " VALUES (?, ?, ?)",
+                    (batch_id, workflow_id, seq),
+                )
+            )
+            if len(page) >= 2 * PAGE:
+                counts = await self.commit(page)
+                created, members = created + sum(counts[::2]), members + sum(counts[1::2])
+                page = []
+        if page:
+            counts = await self.commit(page)
+            created, members = created + sum(counts[::2]), members + sum(counts[1::2])
+        return members, created
 
     async def workflows(
         self, batch_id: str, states: Iterable[str] | None = None
     ) -> list[WorkflowRecord]:
-        sql = "SELECT * FROM workflows WHERE batch_id = ?"
-        params: list[Any] = [batch_id]
-        if states is not None:
-            wanted = list(states)
-            sql += f" AND state IN ({', '.join('?' * len(wanted))})"
-            params.extend(wanted)
-        return [_workflow(r) for r in await self._rows(sql + " ORDER BY seq", params)]
+        """The batch's workflows in lead-list order (all in memory: for small selections)."""
+        return [w async for w in self.iter_workflows(batch_id, states)]
+
+    async def iter_workflows(
+        self, batch_id: str, states: Iterable[str] | None = None
+    ) -> AsyncGenerator[WorkflowRecord, None]:
+        """The batch's workflows in lead-list order, read a page at a time."""
+        where = "m.batch_id = ? AND m.seq > ?"
+        wanted = list(states) if states is not None else None
+        if wanted is not None:
+            where += f" AND w.state IN ({', '.join('?' * len(wanted))})"
+        after = -1
+        while True:
+            rows = await self._rows(
+                f"SELECT {_MEMBER_COLUMNS} FROM batch_members m JOIN workflows w"
+                f" ON w.id = m.workflow_id WHERE {where} ORDER BY m.seq LIMIT {PAGE}",
+                [batch_id, after, *(wanted or ())],
+            )
+            for row in rows:
+                yield _workflow(row)
+            if len(rows) < PAGE:
+                return
+            after = rows[-1]["seq"]
 
     async def workflow(self, id_or_prefix: str) -> WorkflowRecord:
         """:raises StoreError: no workflow, or a prefix that matches several."""
         rows = await self._rows(
-            "SELECT * FROM workflows WHERE id = ? OR id LIKE ? ESCAPE '\\' LIMIT 2",
+            f"SELECT {_OWN_COLUMNS} FROM workflows w WHERE w.id = ? OR w.id LIKE ? ESCAPE '\\'"
+            " LIMIT 2",
             (id_or_prefix, like_prefix(id_or_prefix)),
         )
         exact = [r for r in rows if r["id"] == id_or_prefix]
@@ -390,10 +353,33 @@ class Store:
 
     async def state_counts(self, batch_id: str) -> dict[str, int]:
         rows = await self._rows(
-            "SELECT state, COUNT(*) AS n FROM workflows WHERE batch_id = ? GROUP BY state",
+            "SELECT w.state, COUNT(*) AS n FROM batch_members m JOIN workflows w"
+            " ON w.id = m.workflow_id WHERE m.batch_id = ? GROUP BY w.state",
             (batch_id,),
         )
         return {str(r["state"]): int(r["n"]) for r in rows}
+
+    def refresh(self, batch_id: str) -> list[Statement]:
+        """Run the batch's workflows again from the start: ``--refresh``.
+
+        Earlier attempts are kept as ``superseded``, renumbered below zero so the
+        new attempts number from 1 again; they no longer count as successes,
+        failures or crashes.
+        """
+        members = "SELECT workflow_id FROM batch_members WHERE batch_id = ?"
+        return [
+            (
+                "UPDATE step_attempts SET status = 'superseded', attempt = -id"
+                " WHERE status != 'running'"
+                f" AND workflow_id IN ({members})",
+                (batch_id,),
+            ),
+            (
+                "UPDATE workflows SET state = ?, step = NULL, reason = NULL, retry_base = 0,"
+                f" finished_at = NULL, updated_at = ? WHERE id IN ({members})",
+                (PENDING, now(), batch_id),
+            ),
+        ]
 
     def set_state(
         self,
@@ -403,14 +389,23 @@ class Store:
         step: str | None = None,
         reason: str | None = None,
         retry_base: int = 0,
+        if_state: str | None = None,
     ) -> Statement:
-        """Move a workflow; ``retry_base`` is the attempts ``step`` used before a manual retry."""
+        """Move a workflow; ``retry_base`` is the attempts ``step`` used before a manual retry.
+
+        With ``if_state`` the move is a compare-and-set: rowcount 0 means the
+        workflow was no longer in that state (someone else moved it first).
+        """
         finished = now() if state in TERMINAL_STATES else None
-        return (
+        sql = (
             "UPDATE workflows SET state = ?, step = ?, reason = ?, retry_base = ?,"
-            " updated_at = ?, finished_at = ? WHERE id = ?",
-            (state, step, reason, retry_base, now(), finished, workflow_id),
+            " updated_at = ?, finished_at = ? WHERE id = ?"
         )
+        params: tuple[Any, ...] = (state, step, reason, retry_base, now(), finished, workflow_id)
+        if if_state is not None:
+            sql += " AND state = ?"
+            params += (if_state,)
+        return sql, params
 
     def set_trace(self, workflow_id: str, trace_id: str, span_id: str) -> Statement:
         return (
@@ -423,17 +418,20 @@ class Store:
     def attempt_started(
         self, workflow_id: str, step: str, attempt: int, input_event: Event
     ) -> Statement:
+        """Record a running attempt; its input is the event log's entry ``input_event_id``."""
         return (
             "INSERT INTO step_attempts (workflow_id, step, attempt, status, started_at,"
-            " input_event_id, input_json) VALUES (?, ?, ?, 'running', ?, ?, ?)"
-            " ON CONFLICT (workflow_id, step, attempt) DO NOTHING",
+            " input_event_id) VALUES (?, ?, ?, 'running', ?, ?)"
+            # The outcome may be stored first (two inboxes, no order between them):
+            # then only the input's id is added to it.
+            " ON CONFLICT (workflow_id, step, attempt) DO UPDATE SET"
+            " input_event_id = excluded.input_event_id",
             (
                 workflow_id,
                 step,
                 attempt,
                 now(),
                 input_event.event_id,
-                compact_event_json(input_event),
             ),
         )
 
@@ -446,10 +444,12 @@ class Store:
         status: str,
         duration_ms: float,
         usage: dict[str, Any],
-        output: Event | None = None,
         error: dict[str, Any] | None = None,
     ) -> Statement:
-        """Close an attempt; a success is refused when the step already succeeded."""
+        """Close an attempt; a success is refused when the step already succeeded.
+
+        A success's output is written by :meth:`step_output`, next in the same write.
+        """
         error = error or {}
         guard = (
             " AND NOT EXISTS (SELECT 1 FROM step_attempts s WHERE s.workflow_id = ?"
@@ -457,15 +457,15 @@ class Store:
         )
         return (
             "INSERT INTO step_attempts (workflow_id, step, attempt, status, started_at, ended_at,"
-            " duration_ms, error_kind, error_message, retryable, retry_after, output_json,"
+            " duration_ms, error_kind, error_message, retryable, retry_after,"
             " calls, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd)"
-            " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
+            " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"
             " WHERE 1" + (guard if status == "succeeded" else "") + " ON CONFLICT"
             " (workflow_id, step, attempt) DO UPDATE SET status = excluded.status,"
             " ended_at = excluded.ended_at, duration_ms = excluded.duration_ms,"
             " error_kind = excluded.error_kind, error_message = excluded.error_message,"
             " retryable = excluded.retryable, retry_after = excluded.retry_after,"
-            " output_json = excluded.output_json, calls = excluded.calls,"
+            " calls = excluded.calls,"
             " input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,"
             " cache_read_tokens = excluded.cache_read_tokens,"
             " cache_write_tokens = excluded.cache_write_tokens, cost_usd = excluded.cost_usd",
@@ -481,7 +481,6 @@ class Store:
                 error.get("message"),
                 None if not error else int(bool(error.get("retryable"))),
                 error.get("retry_after"),
-                _Encoded(output) if output is not None else None,
                 usage.get("calls", 0),
                 usage.get("input_tokens", 0),
                 usage.get("output_tokens", 0),
@@ -492,29 +491,75 @@ class Store:
             + ((workflow_id, step) if status == "succeeded" else ()),
         )
 
+    def step_output(
+        self,
+        workflow_id: str,
+        step: str,
+        attempt: int,
+        output: Event,
+        input_event: Event | None = None,
+    ) -> Statement:
+        """Store a succeeded attempt's output (nothing if the success was refused).
+
+        A table of its own, written once when the step succeeds: appended rows
+        pack pages full, where an attempt row growing by kilobytes when it ends
+        split pages half empty. Given the step's ``input_event``, what the output
+        carries over from it is not stored again (see ``payloads.py``).
+        """
+        return (
+            "INSERT OR IGNORE INTO step_outputs (attempt_id, payload_version, payload)"
+            " SELECT id, ?, ? FROM step_attempts WHERE workflow_id = ? AND step = ?"
+            " AND attempt = ? AND status = 'succeeded'",
+            (
+                PAYLOAD_VERSION,
+                StoredPayload(output, carried_fields(output, input_event)),
+                workflow_id,
+                step,
+                attempt,
+            ),
+        )
+
     def abandon_running_attempts(self, batch_id: str) -> Statement:
-        """Attempts a crash interrupted: they count against the budget and end as abandoned."""
+        """Attempts a crash or a stop interrupted: ``abandoned``, outside the retry budget.
+
+        Called only by the holder of the batch's lease, so no other process is
+        running them.
+        """
         return (
             "UPDATE step_attempts SET status = 'abandoned', ended_at = ?,"
             " error_kind = 'interrupted', error_message = 'the process stopped mid-attempt'"
             " WHERE status = 'running' AND workflow_id IN"
-            " (SELECT id FROM workflows WHERE batch_id = ?)",
+            " (SELECT workflow_id FROM batch_members WHERE batch_id = ?)",
             (now(), batch_id),
         )
 
-    async def attempts(self, workflow_id: str) -> list[AttemptRecord]:
-        rows = await self._rows(
-            "SELECT * FROM step_attempts WHERE workflow_id = ? ORDER BY id", (workflow_id,)
+    def cut_off_running_attempts(self, workflow_id: str) -> Statement:
+        """A workflow failed while a step of it ran: that attempt's outcome will be ignored."""
+        return (
+            "UPDATE step_attempts SET status = 'abandoned', ended_at = ?,"
+            " error_kind = 'cut_off', error_message = 'the workflow failed while it ran'"
+            " WHERE status = 'running' AND workflow_id = ?",
+            (now(), workflow_id),
         )
-        return [_attempt(r) for r in rows]
 
-    async def batch_attempts(self, batch_id: str) -> list[AttemptRecord]:
+    async def attempts(self, workflow_id: str) -> list[AttemptRecord]:
+        """Every attempt of a workflow in order, outputs whole (see ``payloads.expand``)."""
         rows = await self._rows(
-            "SELECT a.* FROM step_attempts a JOIN workflows w ON w.id = a.workflow_id"
-            " WHERE w.batch_id = ? ORDER BY a.id",
-            (batch_id,),
+            "SELECT a.*, COALESCE(o.payload, a.output_json) AS stored_output"
+            " FROM step_attempts a LEFT JOIN step_outputs o ON o.attempt_id = a.id"
+            " WHERE a.workflow_id = ? ORDER BY a.id",
+            (workflow_id,),
         )
-        return [_attempt(r) for r in rows]
+        records: list[AttemptRecord] = []
+        previous: str | None = None
+        for row in rows:
+            output = row["stored_output"]
+            if output is not None:
+                output = expand(load_payload(output), previous)
+                if row["status"] == "succeeded":
+                    previous = output
+            records.append(_attempt(row, output))
+        return records
 
     async def usage_per_company(self, model: str) -> dict[str, dict[str, float]]:
         """Per step, what one company used on ``model`` in earlier runs, averaged over
@@ -548,47 +593,126 @@ class Store:
             } | {"companies": companies}
         return figures
 
-    async def resume_points(
-        self, batch_id: str
-    ) -> dict[str, tuple[dict[str, str], dict[str, int]]]:
-        """Per workflow: each succeeded step's output, and how many attempts each step used."""
+    async def resume_point(self, workflow: WorkflowRecord) -> ResumePoint:
+        """Where a workflow stands: each succeeded step's output, and each step's history.
+
+        Failures and crashes count from the workflow's ``retry_base`` for the step
+        it is at (a manual retry sets attempts before it aside).
+        """
         rows = await self._rows(
-            "SELECT a.workflow_id, a.step, a.status, a.attempt, a.output_json"
-            " FROM step_attempts a JOIN workflows w ON w.id = a.workflow_id"
-            " WHERE w.batch_id = ? ORDER BY a.id",
+            "SELECT a.step, a.status, a.attempt, COALESCE(o.payload, a.output_json) AS output"
+            " FROM step_attempts a LEFT JOIN step_outputs o ON o.attempt_id = a.id"
+            " WHERE a.workflow_id = ? ORDER BY a.id",
+            (workflow.id,),
+        )
+        point = ResumePoint()
+        previous: str | None = None
+        for row in rows:
+            step, status, attempt = row["step"], row["status"], int(row["attempt"])
+            history = point.steps.setdefault(step, StepHistory())
+            history.last_attempt = max(history.last_attempt, attempt)
+            base = workflow.retry_base if step == workflow.step else 0
+            if attempt <= base:
+                continue
+            if status == "succeeded" and row["output"] is not None:
+                previous = expand(load_payload(row["output"]), previous)
+                point.outputs[step] = previous
+            elif status == "failed":
+                history.failures += 1
+            elif status == "abandoned":
+                history.crashes += 1
+        return point
+
+    async def step_totals(self, batch_id: str) -> list[aiosqlite.Row]:
+        """Per step and status: attempts, calls, tokens, cost (in first-seen step order)."""
+        return await self._rows(
+            "SELECT a.step, a.status, COUNT(*) AS n, MIN(a.id) AS first, SUM(a.calls) AS calls,"
+            " SUM(a.input_tokens + a.cache_read_tokens + a.cache_write_tokens) AS input_tokens,"
+            " SUM(a.cache_read_tokens) AS cache_read_tokens,"
+            " SUM(a.cache_write_tokens) AS cache_write_tokens,"
+            " SUM(a.output_tokens) AS output_tokens, SUM(a.cost_usd) AS cost_usd"
+            " FROM batch_members m JOIN step_attempts a ON a.workflow_id = m.workflow_id"
+            " WHERE m.batch_id = ? GROUP BY a.step, a.status ORDER BY first",
             (batch_id,),
         )
-        points: dict[str, tuple[dict[str, str], dict[str, int]]] = {}
-        for row in rows:
-            outputs, used = points.setdefault(row["workflow_id"], ({}, {}))
-            used[row["step"]] = max(used.get(row["step"], 0), int(row["attempt"]))
-            if row["status"] == "succeeded" and row["output_json"]:
-                outputs[row["step"]] = row["output_json"]
-        return points
+
+    async def duration_rank(self, batch_id: str, step: str, rank: int) -> float | None:
+        """The ``rank``-th (1-based) shortest finished duration of a step in the batch."""
+        row = await self._one(
+            "SELECT a.duration_ms FROM batch_members m JOIN step_attempts a"
+            " ON a.workflow_id = m.workflow_id WHERE m.batch_id = ? AND a.step = ?"
+            " AND a.duration_ms IS NOT NULL AND a.status IN ('succeeded', 'failed', 'skipped')"
+            " ORDER BY a.duration_ms LIMIT 1 OFFSET ?",
+            (batch_id, step, rank - 1),
+        )
+        return None if row is None else float(row["duration_ms"])
+
+    async def duration_count(self, batch_id: str, step: str) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) AS n FROM batch_members m JOIN step_attempts a"
+            " ON a.workflow_id = m.workflow_id WHERE m.batch_id = ? AND a.step = ?"
+            " AND a.duration_ms IS NOT NULL AND a.status IN ('succeeded', 'failed', 'skipped')",
+            (batch_id, step),
+        )
+        return 0 if row is None else int(row["n"])
+
+    async def top_failures(self, batch_id: str, limit: int = 5) -> list[tuple[str, int]]:
+        rows = await self._rows(
+            "SELECT a.step || ': ' || a.error_kind AS what, COUNT(*) AS n"
+            " FROM batch_members m JOIN step_attempts a ON a.workflow_id = m.workflow_id"
+            " WHERE m.batch_id = ? AND a.status IN ('failed', 'abandoned')"
+            " GROUP BY a.step, a.error_kind ORDER BY n DESC, what LIMIT ?",
+            (batch_id, limit),
+        )
+        return [(str(r["what"]), int(r["n"])) for r in rows]
 
     # -- decisions -----------------------------------------------------------------
 
     def decision(
-        self, workflow_id: str, decision: str, note: str | None, outreach_json: str | None
+        self,
+        workflow_id: str,
+        decision: str,
+        note: str | None,
+        outreach_json: str | None,
+        *,
+        reviewer: str | None = None,
+        if_state: str | None = None,
     ) -> Statement:
+        """Record a decision; with ``if_state``, only while the workflow is in that state."""
+        guard = ""
+        params: tuple[Any, ...] = (workflow_id, decision, note, outreach_json, now(), reviewer)
+        if if_state is not None:
+            guard = " WHERE EXISTS (SELECT 1 FROM workflows WHERE id = ? AND state = ?)"
+            params += (workflow_id, if_state)
         return (
-            "INSERT INTO decisions (workflow_id, decision, note, outreach_json, decided_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (workflow_id, decision, note, outreach_json, now()),
+            "INSERT INTO decisions (workflow_id, decision, note, outreach_json, decided_at,"
+            " reviewer) SELECT ?, ?, ?, ?, ?, ?" + guard,
+            params,
         )
 
     async def decisions(self, workflow_id: str) -> list[dict[str, Any]]:
         rows = await self._rows(
-            "SELECT decision, note, outreach_json, decided_at FROM decisions"
+            "SELECT decision, note, outreach_json, decided_at, reviewer FROM decisions"
             " WHERE workflow_id = ? ORDER BY id",
             (workflow_id,),
         )
         return [dict(r) for r in rows]
 
+    # -- leases --------------------------------------------------------------------
+
+    async def lease(self, scope: str) -> tuple[str, float] | None:
+        """(owner, last heartbeat as a Unix time) of a scope's lease, if any."""
+        row = await self._one("SELECT owner, heartbeat_at FROM leases WHERE scope = ?", (scope,))
+        return None if row is None else (str(row["owner"]), float(row["heartbeat_at"]))
+
     # -- event log -----------------------------------------------------------------
 
     def log_event(self, event: Event) -> None:
-        """Append to the event log with the next group commit (never waits)."""
+        """Append to the event log with the next group commit (never waits).
+
+        The write is owned by the event's workflow: if it fails every try, that
+        workflow is told (see :meth:`enqueue`).
+        """
         body = compact_event_json(event)
         if len(body) > EVENT_BODY_LIMIT:
             body = json.dumps({"type": type(event).type_name, "omitted_size": len(body)})
@@ -606,13 +730,17 @@ class Store:
                         body,
                     ),
                 )
-            ]
+            ],
+            owner=event.correlation_id,
         )
 
     # -- housekeeping --------------------------------------------------------------
 
-    async def prune(self, batch_id: str, keep_steps: Sequence[str]) -> int:
-        """Drop large payloads of a finished batch; keeps outputs of ``keep_steps``.
+    async def prune(self, batch_id: str) -> int:
+        """Drop the event-log bodies (and schema-1 step inputs) of a finished batch.
+
+        Step outputs stay: each is stored once, and a draft is made whole from
+        the outputs before it (see ``payloads.py``).
 
         :raises StoreError: the batch still has workflows in progress.
         """
@@ -622,17 +750,10 @@ class Store:
             raise StoreError(
                 "batch still in progress: " + ", ".join(f"{n} {s}" for s, n in sorted(busy.items()))
             )
-        keep = list(keep_steps)
-        in_batch = "workflow_id IN (SELECT id FROM workflows WHERE batch_id = ?)"
+        in_batch = "workflow_id IN (SELECT workflow_id FROM batch_members WHERE batch_id = ?)"
         changed = await self.commit(
             [
                 (f"UPDATE step_attempts SET input_json = NULL WHERE {in_batch}", (batch_id,)),
-                (
-                    "UPDATE step_attempts SET output_json = NULL WHERE "
-                    + in_batch
-                    + f" AND step NOT IN ({', '.join('?' * len(keep))})",
-                    (batch_id, *keep),
-                ),
                 (f"UPDATE events SET body = '{{}}' WHERE {in_batch}", (batch_id,)),
             ]
         )
@@ -654,6 +775,32 @@ def _batch(row: aiosqlite.Row) -> BatchRecord:
     )
 
 
+_FIELDS = (
+    "w.company_json, w.state, w.step, w.reason, w.retry_base, w.trace_id, w.span_id,"
+    " w.created_at, w.updated_at, w.finished_at"
+)
+_MEMBER_COLUMNS = f"w.id, m.batch_id, m.seq, {_FIELDS}"
+"""A workflow seen as a member of a batch: that batch's id and lead-list order."""
+_OWN_COLUMNS = f"w.id, w.batch_id, w.seq, {_FIELDS}"
+"""A workflow on its own: the batch that first recorded it."""
+
+
+@dataclass(slots=True)
+class StepHistory:
+    last_attempt: int = 0
+    """The highest attempt number recorded (new attempts number on from it)."""
+    failures: int = 0
+    """Failed attempts since the retry base: what the retry budget counts."""
+    crashes: int = 0
+    """Attempts a crash or stop interrupted since the retry base: outside the budget."""
+
+
+@dataclass(slots=True)
+class ResumePoint:
+    outputs: dict[str, str] = field(default_factory=dict)
+    steps: dict[str, StepHistory] = field(default_factory=dict)
+
+
 def _workflow(row: aiosqlite.Row) -> WorkflowRecord:
     return WorkflowRecord(
         id=row["id"],
@@ -672,7 +819,7 @@ def _workflow(row: aiosqlite.Row) -> WorkflowRecord:
     )
 
 
-def _attempt(row: aiosqlite.Row) -> AttemptRecord:
+def _attempt(row: aiosqlite.Row, output_json: str | None) -> AttemptRecord:
     retryable = row["retryable"]
     return AttemptRecord(
         workflow_id=row["workflow_id"],
@@ -686,7 +833,7 @@ def _attempt(row: aiosqlite.Row) -> AttemptRecord:
         error_message=row["error_message"],
         retryable=None if retryable is None else bool(retryable),
         input_json=row["input_json"],
-        output_json=row["output_json"],
+        output_json=output_json,
         calls=row["calls"],
         input_tokens=row["input_tokens"],
         output_tokens=row["output_tokens"],
@@ -696,37 +843,10 @@ def _attempt(row: aiosqlite.Row) -> AttemptRecord:
     )
 
 
-def _writer_connection(location: str) -> sqlite3.Connection:
-    """The one writing connection: autocommit mode (we issue BEGIN), WAL, migrated.
-
-    Used from one worker thread at a time (the writer task waits for each
-    group), hence ``check_same_thread=False``.
-    """
-    conn = sqlite3.connect(location, isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    # In WAL mode NORMAL loses nothing when the *process* dies (SIGKILL included);
-    # only a power cut can drop the last commits.
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    (version,) = conn.execute("PRAGMA user_version").fetchone()
-    if version > SCHEMA_VERSION:
-        conn.close()
-        raise StoreError(
-            f"the database is at schema {version}, newer than this salesbus ({SCHEMA_VERSION})"
-        )
-    for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        for statement in statements:
-            conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {number}")
-        conn.execute("COMMIT")
-        logger.info("store migrated to schema %d", number)
-    return conn
-
-
 @asynccontextmanager
-async def open_store(path: str | Path = "salesbus.db") -> AsyncIterator[Store]:
+async def open_store(
+    path: str | Path = "salesbus.db", *, faults: Faults | None = None
+) -> AsyncIterator[Store]:
     """Open (creating and migrating if needed) the store; writes are flushed on exit.
 
     ``":memory:"`` keeps the database in a temporary file removed on exit (the
@@ -738,20 +858,19 @@ async def open_store(path: str | Path = "salesbus.db") -> AsyncIterator[Store]:
             scratch = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="salesbus-"))
             location = str(Path(scratch) / "salesbus.db")
         Path(location).parent.mkdir(parents=True, exist_ok=True)
-        writer_conn = await anyio.to_thread.run_sync(checked_open, location, _writer_connection)
+        writer_conn = await anyio.to_thread.run_sync(checked_open, location, writer_connection)
         cleanup.callback(writer_conn.close)
         async with aiosqlite.connect(location, isolation_level=None) as conn:
             conn.row_factory = aiosqlite.Row
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            store = Store(conn, writer_conn, location)
+            store = Store(conn, writer_conn, location, faults)
             # Entered by hand so that an exception from the caller's block propagates
             # as itself rather than wrapped in an exception group by the task group.
             writer = anyio.create_task_group()
             await writer.__aenter__()
-            writer.start_soon(store._write_forever)
+            writer.start_soon(store.writer.run)
             try:
                 yield store
             finally:
-                store._closing = True
-                store._wakeup.set()
+                store.writer.close()
                 await writer.__aexit__(None, None, None)

@@ -194,3 +194,12 @@ def test_a_missing_campaign_is_a_clear_error(tmp_path: Path) -> None:
     result = run_fast(leads, tmp_path / "nope.toml", tmp_path / "s.db")
     assert result.exit_code == 2
     assert "no campaign file" in result.stderr
+
+
+def test_a_concurrency_the_design_cannot_hold_is_refused_in_one_line(tmp_path: Path) -> None:
+    campaign, leads = write_inputs(tmp_path)
+    result = run_fast(leads, campaign, tmp_path / "s.db", "--concurrency", "20000")
+    assert result.exit_code == 2
+    assert "at most 10000" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "s.db").exists()

@@ -29,7 +29,10 @@ def many_leads() -> str:
 
 
 def start_run(
-    tmp: Path, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+    tmp: Path,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+    stdout: int | None = subprocess.DEVNULL,
 ) -> subprocess.Popen[bytes]:
     """``salesbus run`` of 40 companies in a real process, slow enough to kill mid-way."""
     campaign, leads = write_inputs(tmp, leads=many_leads())
@@ -41,9 +44,7 @@ def start_run(
         *("--concurrency", "8", "--simulate-latency", "0.04", "--retry-base", "0.001"),
         *extra_args,
     ]
-    return subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp
-    )
+    return subprocess.Popen(command, env=env, stdout=stdout, stderr=subprocess.PIPE, cwd=tmp)
 
 
 def unfinished(db: Path) -> int:
@@ -52,6 +53,15 @@ def unfinished(db: Path) -> int:
             conn.execute(
                 "SELECT COUNT(*) FROM workflows WHERE state NOT IN"
                 " ('completed', 'disqualified', 'failed', 'rejected', 'awaiting_approval')"
+            ).fetchone()[0]
+        )
+
+
+def succeeded_steps(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(
+            conn.execute(
+                "SELECT COUNT(*) FROM step_attempts WHERE status = 'succeeded'"
             ).fetchone()[0]
         )
 
@@ -131,3 +141,56 @@ def test_a_batch_killed_inside_a_store_write_finishes_on_rerun(tmp_path: Path, c
     finish(tmp_path)
 
     assert_finished_exactly_once(tmp_path / "s.db")
+
+
+def test_five_kills_in_a_row_fail_no_company_for_lack_of_budget(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    for kill in range(5):
+        run = start_run(tmp_path, extra_args=("--max-attempts", "1"))
+        try:
+            wait_for_attempts(db, at_least=3 + kill * 12)
+        finally:
+            run.send_signal(signal.SIGKILL)
+            run.wait(timeout=10)
+    finish(tmp_path, None, "--max-attempts", "1")
+
+    assert_finished_exactly_once(db)  # nothing failed, though each step had one attempt
+    with sqlite3.connect(db) as conn:
+        interrupted = conn.execute("SELECT COUNT(*) FROM step_attempts WHERE status = 'abandoned'")
+        assert interrupted.fetchone()[0] > 0
+    metrics = subprocess.run(
+        [sys.executable, "-m", "salesbus.orchestrator.cli", "metrics", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert "interrupted by a kill or stop" in metrics.stdout
+    assert "cost are unknown" in metrics.stdout
+
+
+def test_a_step_that_kills_its_process_every_time_ends_failed_with_that_reason(
+    tmp_path: Path,
+) -> None:
+    crash = {"SALESBUS_FAULT_KILL_IN_STEP": "analysis:Company 03"}
+    db = tmp_path / "s.db"
+    for _ in range(4):
+        run = start_run(tmp_path, crash)
+        run.wait(timeout=60)
+        assert run.returncode == -signal.SIGKILL
+
+    last = start_run(tmp_path, crash)
+    _, stderr = last.communicate(timeout=120)
+    assert last.returncode == 0, stderr.decode()
+
+    with sqlite3.connect(db) as conn:
+        state, reason = conn.execute(
+            "SELECT state, reason FROM workflows WHERE company_name = 'Company 03'"
+        ).fetchone()
+        others = conn.execute(
+            "SELECT COUNT(*) FROM workflows WHERE company_name != 'Company 03'"
+            " AND state IN ('completed', 'disqualified')"
+        ).fetchone()[0]
+    assert state == "failed"
+    assert "analysis was interrupted 4 times" in reason
+    assert others == COMPANIES - 1

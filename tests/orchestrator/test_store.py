@@ -54,19 +54,14 @@ async def test_a_step_can_succeed_only_once_per_workflow(tmp_path: Path) -> None
         (workflow,) = await store.workflows(prepared.batch.id)
         event = CompanySubmitted(company=workflow.company, correlation_id=workflow.id)
 
-        def success(attempt: int) -> tuple[str, object]:
-            return store.attempt_finished(
-                workflow.id,
-                "research",
-                attempt,
-                status="succeeded",
-                duration_ms=1.0,
-                usage={},
-                output=event,
+        def success(attempt: int) -> list[tuple[str, object]]:
+            finished = store.attempt_finished(
+                workflow.id, "research", attempt, status="succeeded", duration_ms=1.0, usage={}
             )
+            return [finished, store.step_output(workflow.id, "research", attempt, event)]
 
-        assert await store.commit([success(1)]) == [1]
-        assert await store.commit([success(2)]) == [0]  # refused, not an error
+        assert await store.commit(success(1)) == [1, 1]  # type: ignore[arg-type]
+        assert await store.commit(success(2)) == [0, 0]  # type: ignore[arg-type]  # refused
         statuses = [(a.attempt, a.status) for a in await store.attempts(workflow.id)]
         assert statuses == [(1, "succeeded")]
 
@@ -92,7 +87,7 @@ async def test_concurrent_writers_on_one_file_never_see_database_is_locked(tmp_p
     assert sum(states.values()) == 40
 
 
-async def test_running_attempts_left_by_a_crash_become_abandoned_and_still_count(
+async def test_running_attempts_left_by_a_crash_become_abandoned_outside_the_retry_budget(
     tmp_path: Path,
 ) -> None:
     async with open_store(tmp_path / "s.db") as store:
@@ -103,8 +98,8 @@ async def test_running_attempts_left_by_a_crash_become_abandoned_and_still_count
         await store.commit([store.abandon_running_attempts(prepared.batch.id)])
         (attempt,) = await store.attempts(workflow.id)
         assert (attempt.status, attempt.error_kind) == ("abandoned", "interrupted")
-        _, used = (await store.resume_points(prepared.batch.id))[workflow.id]
-        assert used == {"research": 1}
+        history = (await store.resume_point(workflow)).steps["research"]
+        assert (history.last_attempt, history.failures, history.crashes) == (1, 0, 1)
 
 
 async def test_ids_can_be_given_as_unambiguous_prefixes(tmp_path: Path) -> None:

@@ -48,6 +48,8 @@ class Script:
     permanent: set[str] = field(default_factory=set)
     skip: set[str] = field(default_factory=set)
     delay: float = 0.0
+    slow: dict[str, float] = field(default_factory=dict)
+    """Extra seconds per step name."""
     calls: Counter[str] = field(default_factory=Counter)
     running: int = 0
     peak: int = 0
@@ -58,8 +60,8 @@ class Script:
         self.peak = max(self.peak, self.running)
         try:
             record_usage(Usage(calls=1, input_tokens=3, output_tokens=2, cost_usd=0.0001))
-            if self.delay:
-                await anyio.sleep(self.delay)
+            if self.delay or step in self.slow:
+                await anyio.sleep(self.delay + self.slow.get(step, 0.0))
             if step == "count" and name in self.permanent:
                 raise BadRequestError(f"{name} cannot be counted")
             if step == "double" and self.calls[f"{step}/{name}"] <= self.transient.get(name, 0):
