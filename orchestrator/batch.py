@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from salesbus.agents.campaign import Campaign
 from salesbus.agents.models import Company, domain_of
@@ -25,6 +26,7 @@ __all__ = [
     "PreparedBatch",
     "batch_id_for",
     "company_key",
+    "leads_file_digest",
     "lease_scope",
     "prepare_batch",
     "workflow_id_for",
@@ -53,6 +55,16 @@ def company_key(company: Company) -> str:
         return domain.rstrip(".")
     name = _PUNCTUATION.sub(" ", company.name.casefold())
     return _SPACES.sub(" ", name).strip()
+
+
+def leads_file_digest(path: Path, columns: Mapping[str, object] | None = None) -> str:
+    """The digest of a lead file's bytes (read a block at a time), and of an explicit
+    column map: another mapping reads other companies from the same bytes."""
+    with path.open("rb") as handle:
+        content = hashlib.file_digest(handle, "sha256")
+    if columns:
+        content.update(repr(sorted(columns.items())).encode())
+    return content.hexdigest()
 
 
 def batch_id_for(leads_digest: str, campaign_digest: str, provider: str, model: str) -> str:

@@ -8,10 +8,9 @@ again finds the same batch and finishes what is left.
 from __future__ import annotations
 
 import getpass
-import hashlib
 import signal
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import replace
 from functools import partial
@@ -26,14 +25,14 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from salesbus.agents.campaign import Campaign, load_campaign
-from salesbus.agents.leads import parse_column_map, read_leads
-from salesbus.agents.leads.report import lead_columns, report_of
+from salesbus.agents.leads import parse_column_map, stream_companies
+from salesbus.agents.leads.report import inspect_leads, lead_columns
 from salesbus.agents.models import Company
 from salesbus.bus import decode_event
 from salesbus.observability import Telemetry, configure_logging, configure_telemetry
 
 from . import approval
-from .batch import PreparedBatch
+from .batch import PreparedBatch, leads_file_digest
 from .cli_claude import estimate as estimate_command
 from .cli_errors import CliError as CliError  # re-exported: cli_inspect raises it
 from .cli_errors import debug_mode, guarded, ignore_interrupts
@@ -244,26 +243,26 @@ def _choice(llm: str) -> LlmChoice:
 
 def _inputs(
     leads_path: Path, campaign_path: Path, column_map: str | None
-) -> tuple[Campaign, list[Company], str]:
-    """Load the campaign and the leads, printing the lead summary in one block."""
+) -> tuple[Campaign, Iterable[Company], str]:
+    """Load the campaign, print the lead summary in one block, and give the leads as a
+    stream: one pass counts them for the summary, a second feeds the run, so memory
+    stays flat whatever the file's length."""
     if not campaign_path.exists():
         raise CliError(f"no campaign file at {campaign_path} (pass --campaign FILE)")
     campaign = load_campaign(campaign_path)
     explicit = parse_column_map(column_map) if column_map else None
-    leads = read_leads(leads_path, columns=lead_columns(campaign, explicit))
-    print_lead_summary(report_of(leads_path, leads, campaign), err, warnings_shown=20)
-    if not leads.companies:
+    report = inspect_leads(leads_path, campaign=campaign, columns=explicit, keep_warnings=20)
+    print_lead_summary(report, err)
+    if not report.companies:
         raise CliError(f"{leads_path} has no company that can run")
-    content = hashlib.sha256(leads_path.read_bytes())
-    if explicit:  # another mapping reads other companies from the same bytes
-        content.update(repr(sorted(explicit.items())).encode())
-    digest = content.hexdigest()
-    return campaign, leads.companies, digest
+    digest = leads_file_digest(leads_path, explicit)
+    companies = stream_companies(leads_path, columns=lead_columns(campaign, explicit))
+    return campaign, companies, digest
 
 
 async def _run_leads(
     leads_path: Path,
-    companies: list[Company],
+    companies: Iterable[Company],
     digest: str,
     campaign: Campaign,
     db: Path,

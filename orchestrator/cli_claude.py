@@ -57,7 +57,8 @@ def estimate(
     loaded, companies, _ = _guard(lambda: _inputs(leads, campaign, column_map))
     chosen = model or os.environ.get("SALESBUS_MODEL") or DEFAULT_MODEL
     history = db if db.exists() else None
-    result = _run(lambda: _estimate(companies, loaded, chosen, rpm, history))
+    listed = list(companies)  # the estimate reads every company more than once
+    result = _run(lambda: _estimate(listed, loaded, chosen, rpm, history))
     for line in result.lines():
         out.print(line)
 

@@ -11,7 +11,7 @@ import typer
 
 from salesbus.agents.campaign import load_campaign
 from salesbus.agents.leads import parse_column_map
-from salesbus.agents.leads.report import LeadReport, inspect_leads
+from salesbus.agents.leads.report import LeadReport, inspect_leads, lead_warnings
 
 from .cli import CliError, MapOption, _guard, app, out
 from .lead_summary import print_first_rows, print_lead_summary
@@ -31,8 +31,9 @@ def inspect(
     def read() -> LeadReport:
         loaded = load_campaign(campaign) if campaign is not None else None
         explicit = parse_column_map(column_map) if column_map else None
-        report = inspect_leads(leads, campaign=loaded, columns=explicit)
-        print_lead_summary(report, out)
+        report = inspect_leads(leads, campaign=loaded, columns=explicit, keep_warnings=0)
+        every = lead_warnings(leads, campaign=loaded, columns=explicit)
+        print_lead_summary(report, out, warnings=every)
         print_first_rows(report, out)
         if report.companies == 0:
             raise CliError(f"{leads} has no company that can run")

@@ -1,13 +1,18 @@
 """The lead-file summary: how columns were read, what will run, every warning.
 
 ``salesbus inspect`` prints all of it; ``salesbus run`` prints the same block,
-with the warnings cut to a screenful, before it starts.
+with the warnings cut to a screenful, before it starts. Neither holds every
+warning: ``run``'s report keeps the first few, ``inspect`` prints them from a
+second streaming pass over the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.console import Console
 
+from salesbus.agents.leads.problems import LeadWarning
 from salesbus.agents.leads.report import LeadReport
 from salesbus.agents.models import Company
 
@@ -17,12 +22,18 @@ __all__ = ["print_first_rows", "print_lead_summary"]
 
 
 def print_lead_summary(
-    report: LeadReport, console: Console, *, warnings_shown: int | None = None
+    report: LeadReport,
+    console: Console,
+    *,
+    warnings_shown: int | None = None,
+    warnings: Iterable[LeadWarning] | None = None,
 ) -> None:
-    """Print ``report``; ``warnings_shown`` caps the warning lines (``None``: all)."""
+    """Print ``report``; ``warnings_shown`` caps the warning lines (``None``: all the
+    report kept). ``warnings``, when given, are printed instead of the kept ones: a
+    stream of every warning, so that none need be held."""
     path = safe(report.path)
-    dropped = len(report.dropped)
-    kept = len(report.warnings) - dropped
+    dropped = report.dropped_count
+    kept = report.warning_count - dropped
     blocked = (
         f" ({report.blocked} stopped at once by the do-not-contact list)" if report.blocked else ""
     )
@@ -40,15 +51,20 @@ def print_lead_summary(
     for mapping in report.columns:
         if mapping.reason not in ("known header", "as mapped"):
             console.print(f"  [dim]{safe(mapping.header)}: {safe(mapping.reason)}[/]")
-    shown = report.warnings if warnings_shown is None else report.warnings[:warnings_shown]
-    for warning in shown:
+    if warnings is None:
+        warnings = report.warnings
+    printed = 0
+    for warning in warnings:
+        if warnings_shown is not None and printed >= warnings_shown:
+            break
         label = "[red]left out[/]" if warning.dropped else "[yellow]warning[/]"
         column = f", {safe(warning.column)}" if warning.column else ""
         console.print(
             f"  {label} {path}:{warning.line}{column}: {safe(warning.message)}"
             f" [dim]({warning.kind.value})[/]"
         )
-    hidden = len(report.warnings) - len(shown)
+        printed += 1
+    hidden = report.warning_count - printed
     if hidden:
         console.print(f"  … and {hidden} more: salesbus inspect {path}")
 

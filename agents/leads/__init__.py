@@ -13,7 +13,7 @@ from __future__ import annotations
 from .cells import CELL_LIMIT, parse_employees
 from .columns import ColumnMapping, Target, explicit_targets, map_columns, parse_column_map
 from .problems import LeadWarning, WarningKind
-from .reader import LeadFile, LeadStream, open_leads, read_leads
+from .reader import LeadFile, LeadStream, open_leads, read_leads, stream_companies
 from .websites import clean_website, company_key
 
 __all__ = [
@@ -32,4 +32,5 @@ __all__ = [
     "parse_column_map",
     "parse_employees",
     "read_leads",
+    "stream_companies",
 ]

@@ -27,7 +27,7 @@ from .problems import LeadWarning, WarningKind
 from .rows import build_company
 from .websites import company_key
 
-__all__ = ["LeadFile", "LeadStream", "open_leads", "read_leads"]
+__all__ = ["LeadFile", "LeadStream", "open_leads", "read_leads", "stream_companies"]
 
 LONG_ROW_LINES = 100
 """A row spanning more lines than this is reported (cells may hold line breaks)."""
@@ -262,6 +262,21 @@ def read_leads(path: str | Path, *, columns: Mapping[str, Target] | None = None)
                 result.warnings.append(item)
         result.columns = stream.columns
     return result
+
+
+def stream_companies(
+    path: str | Path, *, columns: Mapping[str, Target] | None = None
+) -> Iterator[Company]:
+    """The file's companies, one row at a time, warnings skipped: what a run consumes
+    once a summary pass (:func:`~salesbus.agents.leads.report.inspect_leads`) has
+    reported them. The file is opened on the first ``next`` and closed at the end.
+
+    :raises LeadFileError: as :func:`open_leads`.
+    """
+    with open_leads(path, columns=columns) as stream:
+        for item in stream:
+            if isinstance(item, Company):
+                yield item
 
 
 _BAD_BYTES = "bytes that are not text in the file's encoding were replaced by '\ufffd'"

@@ -1,9 +1,13 @@
 """What a lead file will give a run, without running anything: ``salesbus inspect``
-and the block ``salesbus run`` prints before it starts."""
+and the block ``salesbus run`` prints before it starts.
+
+A report is built in one streaming pass and keeps only what it prints: counts,
+the column mapping, the first rows and (up to a cap) the first warnings, so its
+memory does not grow with the file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +17,7 @@ from .columns import ColumnMapping, Target
 from .problems import LeadWarning
 from .reader import LeadFile, open_leads
 
-__all__ = ["LeadReport", "inspect_leads", "lead_columns", "report_of"]
+__all__ = ["LeadReport", "inspect_leads", "lead_columns", "lead_warnings", "report_of"]
 
 SAMPLE_ROWS = 5
 
@@ -25,6 +29,11 @@ class LeadReport:
     columns: list[ColumnMapping]
     companies: int = 0
     warnings: list[LeadWarning] = field(default_factory=list)
+    """The first ``keep_warnings`` warnings in line order (all of them when ``None``)."""
+    keep_warnings: int | None = None
+    warning_count: int = 0
+    """Every warning of the file, kept or not (``dropped_count`` of them left a row out)."""
+    dropped_count: int = 0
     first: list[Company] = field(default_factory=list)
     """The first rows, as they will be used."""
     blocked: int | None = None
@@ -32,11 +41,15 @@ class LeadReport:
 
     @property
     def dropped(self) -> list[LeadWarning]:
+        """The kept warnings that left a row out (``dropped_count`` counts them all)."""
         return [warning for warning in self.warnings if warning.dropped]
 
     def add(self, item: Company | LeadWarning, campaign: Campaign | None) -> None:
         if isinstance(item, LeadWarning):
-            self.warnings.append(item)
+            self.warning_count += 1
+            self.dropped_count += item.dropped
+            if self.keep_warnings is None or len(self.warnings) < self.keep_warnings:
+                self.warnings.append(item)
             return
         self.companies += 1
         if len(self.first) < SAMPLE_ROWS:
@@ -50,13 +63,18 @@ def inspect_leads(
     *,
     campaign: Campaign | None = None,
     columns: Mapping[str, Target] | None = None,
+    keep_warnings: int | None = None,
 ) -> LeadReport:
     """Read ``path`` as ``run`` would (one row at a time) and say what it gives.
+
+    ``keep_warnings`` caps the warnings held (every one is counted).
 
     :raises LeadFileError: as :func:`~salesbus.agents.leads.open_leads`.
     """
     with open_leads(path, columns=lead_columns(campaign, columns)) as stream:
-        report = LeadReport(Path(path), stream.encoding, stream.columns)
+        report = LeadReport(
+            Path(path), stream.encoding, stream.columns, keep_warnings=keep_warnings
+        )
         report.blocked = 0 if campaign is not None else None
         for item in stream:
             report.add(item, campaign)
@@ -73,6 +91,20 @@ def report_of(path: str | Path, leads: LeadFile, campaign: Campaign | None) -> L
         report.add(item, campaign)
     report.warnings.sort(key=lambda warning: warning.line)
     return report
+
+
+def lead_warnings(
+    path: str | Path,
+    *,
+    campaign: Campaign | None = None,
+    columns: Mapping[str, Target] | None = None,
+) -> Iterator[LeadWarning]:
+    """Every warning of the file in line order, read as a stream (a second pass, for
+    printing them all without holding them)."""
+    with open_leads(path, columns=lead_columns(campaign, columns)) as stream:
+        for item in stream:
+            if isinstance(item, LeadWarning):
+                yield item
 
 
 def lead_columns(
