@@ -1,8 +1,11 @@
 """Batches and workflows, with ids that say what the work is.
 
 A workflow is one company under one campaign with one model: its id digests
-the campaign, the provider and model, and the company's normalised key, not
-the file it came in. A batch is a lead list run under that campaign and model
+the campaign, the provider and model, and the company's key, not the file it
+came in. The key is the lead reader's :func:`~salesbus.agents.leads.company_key`
+(registrable domain, else normalised name), the same one that decides duplicate
+rows; a store written under the older key is still joined (:func:`_keyed`).
+A batch is a lead list run under that campaign and model
 (its id digests the list too) and groups workflows by membership. So a rerun
 of an unchanged file resumes its batch; a file with one row added is a new
 batch whose unchanged rows are the same workflows, already done: only the new
@@ -12,15 +15,17 @@ row runs. ``--refresh`` runs a batch's workflows again on purpose.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from salesbus.agents.campaign import Campaign
+from salesbus.agents.leads.websites import company_key
 from salesbus.agents.models import Company, domain_of
 
-from .store import BatchRecord, Store
+from .store import PAGE, BatchRecord, Store
 
 __all__ = [
     "PreparedBatch",
@@ -44,12 +49,10 @@ def _digest(*parts: str) -> str:
     return hasher.hexdigest()
 
 
-def company_key(company: Company) -> str:
-    """The normalised domain (lower case, no scheme, ``www.`` or path), else the name.
-
-    A name is case-folded with its whitespace collapsed and the punctuation of
-    legal suffixes dropped, so "Acme, Inc." and "acme  inc" are one company.
-    """
+def legacy_company_key(company: Company) -> str:
+    """The key workflows were identified by before :func:`company_key` was shared
+    with the lead reader: the host (no ``www.``), else the case-folded name with
+    punctuation dropped. Kept only to find those workflows in existing stores."""
     domain = domain_of(company.domain) or domain_of(company.website)
     if domain:
         return domain.rstrip(".")
@@ -125,11 +128,39 @@ async def prepare_batch(
         settings=dict(settings or {}),
     )
 
-    def keyed() -> Iterator[tuple[str, str, Company]]:
-        for company in companies:
-            key = company_key(company)
-            yield workflow_id_for(campaign_digest, provider, model, key), key, company
-
     created = await store.create_batch(batch)
-    _, added = await store.add_workflows(batch.id, keyed())
+    added = 0
+    seq = 0
+    for page in _pages(companies):
+        items = await _keyed(store, page, campaign_digest, provider, model)
+        added += (await store.add_workflows(batch.id, items, first_seq=seq))[1]
+        seq += len(page)
     return PreparedBatch(batch=await store.batch(batch.id), created=created, added=added)
+
+
+async def _keyed(
+    store: Store, companies: list[Company], campaign_digest: str, provider: str, model: str
+) -> list[tuple[str, str, Company]]:
+    """Each company's workflow id and key: by :func:`company_key`, unless the store
+    already holds the company under its :func:`legacy_company_key` (a database
+    written before the key was shared): then that workflow is joined, so an
+    existing store neither runs nor pays for those companies again."""
+    keyed = []
+    for company in companies:
+        key, legacy = company_key(company), legacy_company_key(company)
+        ids = [workflow_id_for(campaign_digest, provider, model, k) for k in (key, legacy)]
+        keyed.append((key, legacy, ids[0], ids[1]))
+    differing = [i for key, legacy, *ids in keyed if legacy != key for i in ids]
+    known = await store.known_workflows(differing)
+    return [
+        (old_id, legacy, company)
+        if old_id in known and new_id not in known
+        else (new_id, key, company)
+        for (key, legacy, new_id, old_id), company in zip(keyed, companies, strict=True)
+    ]
+
+
+def _pages(companies: Iterable[Company]) -> Iterator[list[Company]]:
+    iterator = iter(companies)
+    while page := list(itertools.islice(iterator, PAGE)):
+        yield page

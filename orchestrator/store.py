@@ -259,10 +259,20 @@ class Store:
 
     # -- workflows -----------------------------------------------------------------
 
+    async def known_workflows(self, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are workflows in the store (ask a page at a time)."""
+        if not ids:
+            return set()
+        rows = await self._rows(
+            f"SELECT id FROM workflows WHERE id IN ({', '.join('?' * len(ids))})", ids
+        )
+        return {row["id"] for row in rows}
+
     async def add_workflows(
-        self, batch_id: str, items: Iterable[tuple[str, str, Company]]
+        self, batch_id: str, items: Iterable[tuple[str, str, Company]], *, first_seq: int = 0
     ) -> tuple[int, int]:
-        """Make each ``(workflow id, company key, company)`` a member of the batch.
+        """Make each ``(workflow id, company key, company)`` a member of the batch, in
+        lead-list order from ``first_seq``.
 
         A workflow already in the store (the same company under the same
         campaign and model, from any batch) is joined, not duplicated. Items are
@@ -271,7 +281,7 @@ class Store:
         """
         members = created = 0
         page: list[Statement] = []
-        for seq, (workflow_id, key, company) in enumerate(items):
+        for seq, (workflow_id, key, company) in enumerate(items, start=first_seq):
             stamp = now()
             page.append(
                 (

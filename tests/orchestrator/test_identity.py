@@ -9,10 +9,17 @@ from pathlib import Path
 import pytest
 
 from salesbus.agents.models import Company
-from salesbus.orchestrator.batch import company_key
+from salesbus.orchestrator.batch import (
+    company_key,
+    legacy_company_key,
+    prepare_batch,
+    workflow_id_for,
+)
 from salesbus.orchestrator.runner import RunSettings
+from salesbus.orchestrator.store import open_store
 
 from .cli_support import LEADS, run_fast, salesbus, states, write_inputs
+from .helpers import a_campaign
 
 
 def attempts_by_company(db: Path) -> dict[str, int]:
@@ -95,3 +102,47 @@ def test_retry_runs_with_the_settings_the_batch_ran_with(tmp_path: Path) -> None
     )
     assert RunSettings.from_record(json.loads(stored), max_attempts=2).max_attempts == 2
     assert salesbus("retry", "--failed", "--db", db).exit_code == 0
+
+
+@pytest.mark.anyio
+async def test_a_store_written_under_the_older_key_is_joined_not_run_again(
+    tmp_path: Path,
+) -> None:
+    """Workflows keyed by the pre-issue-11 normalisation (host, else folded name)
+    are found by a new run, so an existing database pays for none of them again."""
+    campaign = a_campaign()
+    nameless = Company(name="Acme, Inc.", line=2)  # "acme inc" before, "name:acme" now
+    subdomain = Company(name="Shop", domain="shop.acme.co.uk", line=3)  # the host before
+    fresh = Company(name="Zeta GmbH", line=4)
+    async with open_store(tmp_path / "s.db") as store:
+        old = await prepare_batch(store, [], campaign, provider="offline", model="r")
+        digest = old.batch.campaign_digest
+        await store.add_workflows(
+            old.batch.id,
+            [
+                (workflow_id_for(digest, "offline", "r", key), key, c)
+                for c in (nameless, subdomain)
+                if (key := legacy_company_key(c))
+            ],
+        )
+        assert legacy_company_key(nameless) != company_key(nameless)
+        assert legacy_company_key(subdomain) != company_key(subdomain)
+
+        rerun = await prepare_batch(
+            store,
+            [nameless, subdomain, fresh],
+            campaign,
+            provider="offline",
+            model="r",
+            leads_digest="another file",
+        )
+
+        assert rerun.added == 1
+        members = [w.id for w in await store.workflows(rerun.batch.id)]
+        assert members == [
+            *(
+                workflow_id_for(digest, "offline", "r", legacy_company_key(c))
+                for c in (nameless, subdomain)
+            ),
+            workflow_id_for(digest, "offline", "r", company_key(fresh)),
+        ]
