@@ -7,7 +7,7 @@ memory does not grow with the file."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,9 +15,9 @@ from ..campaign import Campaign
 from ..models import Company
 from .columns import ColumnMapping, Target
 from .problems import LeadWarning
-from .reader import LeadFile, open_leads
+from .reader import open_leads
 
-__all__ = ["LeadReport", "inspect_leads", "lead_columns", "lead_warnings", "report_of"]
+__all__ = ["LeadReport", "inspect_leads", "lead_columns", "lead_warnings"]
 
 SAMPLE_ROWS = 5
 
@@ -79,17 +79,6 @@ def inspect_leads(
         for item in stream:
             report.add(item, campaign)
         report.columns = stream.columns
-    return report
-
-
-def report_of(path: str | Path, leads: LeadFile, campaign: Campaign | None) -> LeadReport:
-    """The same report for a file already read whole."""
-    report = LeadReport(Path(path), leads.encoding, leads.columns)
-    report.blocked = 0 if campaign is not None else None
-    items: Iterable[Company | LeadWarning] = [*leads.warnings, *leads.companies]
-    for item in items:
-        report.add(item, campaign)
-    report.warnings.sort(key=lambda warning: warning.line)
     return report
 
 
