@@ -37,7 +37,7 @@ from .batch import PreparedBatch
 from .cli_claude import estimate as estimate_command
 from .cli_errors import CliError as CliError  # re-exported: cli_inspect raises it
 from .cli_errors import debug_mode, guarded, ignore_interrupts
-from .engine import MAX_CONCURRENCY, BatchProgress, Orchestrator
+from .engine import BatchProgress, Orchestrator
 from .export import export_batch
 from .lead_summary import print_lead_summary
 from .metrics import batch_metrics
@@ -162,7 +162,6 @@ def run(
     ] = False,
 ) -> None:
     """Run (or resume) a batch: research, analyse and draft outreach for every lead."""
-    _guard(lambda: _check_concurrency(concurrency))
     settings = _guard(
         lambda: RunSettings(
             llm=_choice(llm),
@@ -200,14 +199,6 @@ def run(
         )
     if stopped:
         raise typer.Exit(130)
-
-
-def _check_concurrency(concurrency: int) -> None:
-    if concurrency > MAX_CONCURRENCY:
-        raise CliError(
-            f"--concurrency {concurrency} is more than one process holds in flight"
-            f" (at most {MAX_CONCURRENCY})"
-        )
 
 
 def _logging(level: str, fmt: str) -> None:

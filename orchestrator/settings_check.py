@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+from .engine import MAX_CONCURRENCY
+
 __all__ = ["BOUNDS", "SettingsError", "check_run_settings"]
 
 
@@ -31,7 +33,7 @@ class Bound(NamedTuple):
 
 
 BOUNDS: dict[str, Bound] = {
-    "concurrency": Bound(1, 100_000),
+    "concurrency": Bound(1, MAX_CONCURRENCY),
     "llm_concurrency": Bound(1, 10_000),
     "requests_per_minute": Bound(1, 1_000_000),
     "max_attempts": Bound(1, 100),

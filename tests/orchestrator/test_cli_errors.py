@@ -42,7 +42,7 @@ def assert_one_line(output: str) -> None:
         ("--step-timeout", "inf", "--step-timeout: must be a finite number"),
         ("--retry-base", "-0.5", "--retry-base: must be at least 0"),
         ("--max-attempts", "1000", "--max-attempts: must be at least 1 and at most 100"),
-        ("--concurrency", "10000000", "--concurrency: must be at least 1 and at most 100000"),
+        ("--concurrency", "10000000", "--concurrency: must be at least 1 and at most 10000"),
     ],
 )
 def test_a_run_option_out_of_range_is_one_line_and_exit_2(
