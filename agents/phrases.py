@@ -69,7 +69,9 @@ def _readable(text: str) -> tuple[str, str, frozenset[str]]:
 @lru_cache(maxsize=4096)
 def _plain_words(phrase: str) -> tuple[str, ...] | None:
     """The phrase's words lower-cased, when each is one token of ``_TOKEN`` (else ``None``:
-    no word test for ``u.s.``, ``it's`` or ``100%``)."""
+    no word test for ``u.s.``, ``it's``, ``100%`` or a phrase that is not ASCII)."""
+    if not phrase.isascii():  # a case-insensitive regex folds ``ı`` onto ``I``; lower() does not
+        return None
     words = tuple(word.lower() for word in _words(phrase))
     return words if words and all(_TOKEN.fullmatch(word) for word in words) else None
 

@@ -96,7 +96,10 @@ def serve(
     ] = 50,
     llm: Annotated[str, typer.Option(help="auto, offline or anthropic.")] = "auto",
     model: Annotated[str | None, typer.Option(help="Default Claude model id.")] = None,
-    llm_concurrency: Annotated[int, typer.Option(min=1, help="Model calls at once.")] = 16,
+    llm_concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Model calls at once, at most (default: learnt from the API)."),
+    ] = None,
     rpm: Annotated[float | None, typer.Option(help="Model requests per minute, at most.")] = None,
     max_attempts: Annotated[int, typer.Option(min=1, help="Attempts per step.")] = 4,
     step_timeout: Annotated[float, typer.Option(help="Seconds per step attempt.")] = 120.0,
@@ -122,15 +125,17 @@ def serve(
         raise typer.Exit(2) from None
     default_campaign = _guard(lambda: load_campaign(campaign)) if campaign else None
     _logging(log_level, log_format)
-    settings = RunSettings(
-        llm=_choice(llm),
-        model=model,
-        concurrency=concurrency,
-        llm_concurrency=llm_concurrency,
-        requests_per_minute=rpm,
-        max_attempts=max_attempts,
-        step_timeout=step_timeout,
-        simulation=Simulation(latency=simulate_latency),
+    settings = _guard(
+        lambda: RunSettings(
+            llm=_choice(llm),
+            model=model,
+            concurrency=concurrency,
+            llm_concurrency=llm_concurrency,
+            requests_per_minute=rpm,
+            max_attempts=max_attempts,
+            step_timeout=step_timeout,
+            simulation=Simulation(latency=simulate_latency),
+        )
     )
     with configure_telemetry(otlp_endpoint=otlp) as telemetry:
         config = ServiceConfig(

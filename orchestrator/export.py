@@ -26,6 +26,7 @@ is how Windows Excel knows the file is UTF-8 (accents survive).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -47,6 +48,7 @@ __all__ = [
     "clean_text",
     "crm_columns",
     "export_batch",
+    "export_chunks",
     "neutralise_cell",
     "split_name",
 ]
@@ -241,26 +243,54 @@ async def export_batch(
     jaeger_url: str | None = None,
 ) -> int:
     """Write the batch's workflows to ``out``; returns how many were written."""
-    jaeger_url = jaeger_url or os.environ.get(JAEGER_URL_ENV) or DEFAULT_JAEGER_URL
     count = 0
+    async for chunk, rows in export_chunks(
+        store, batch_id, fmt=fmt, states=states, excel=excel, jaeger_url=jaeger_url
+    ):
+        out.write(chunk)
+        count += rows
+    return count
+
+
+async def export_chunks(
+    store: Store,
+    batch_id: str,
+    *,
+    fmt: ExportFormat = "jsonl",
+    states: Iterable[str] | None = None,
+    excel: bool = False,
+    jaeger_url: str | None = None,
+) -> AsyncIterator[tuple[str, int]]:
+    """The export as text chunks (the header, then one per workflow) and the rows in each.
+
+    Read from the store a page at a time, so the HTTP service streams a batch
+    of any size without holding it: memory stays flat.
+    """
+    jaeger_url = jaeger_url or os.environ.get(JAEGER_URL_ENV) or DEFAULT_JAEGER_URL
     writer: csv.DictWriter[str] | None = None
+    buffer = io.StringIO()
     if fmt == "csv":
         batch = await store.batch(batch_id)
         follow_ups = len(Campaign.model_validate_json(batch.campaign_json).limits.follow_up_days)
-        if excel:
-            out.write("\ufeff")
         writer = csv.DictWriter(
-            out, fieldnames=crm_columns(follow_ups), extrasaction="ignore", restval=""
+            buffer, fieldnames=crm_columns(follow_ups), extrasaction="ignore", restval=""
         )
         writer.writeheader()
+        yield ("\ufeff" if excel else "") + _take(buffer), 0
     async for workflow, drafted in _records(store, batch_id, states):
         if writer is not None:
             row = _row(workflow, drafted, jaeger_url)
             writer.writerow({k: neutralise_cell(v) for k, v in row.items()})
+            yield _take(buffer), 1
         else:
-            out.write(json.dumps(_cleaned(_full(workflow, drafted)), ensure_ascii=False) + "\n")
-        count += 1
-    return count
+            yield json.dumps(_cleaned(_full(workflow, drafted)), ensure_ascii=False) + "\n", 1
+
+
+def _take(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
 
 
 def _full(workflow: WorkflowRecord, drafted: OutreachDrafted | None) -> dict[str, Any]:

@@ -63,6 +63,7 @@ __all__ = [
     "StoreError",
     "WorkflowRecord",
     "open_store",
+    "status_event_json",
 ]
 
 
@@ -145,6 +146,16 @@ def compact_event_json(event: Event) -> str:
         f'{{"type":{json.dumps(type(event).type_name)},"data":{data},'
         f'"payload_fields":{json.dumps(sorted(payloads))}}}'
     )
+
+
+def status_event_json(event: Event, fields: Iterable[str]) -> str:
+    """A status event as JSON with only the named small fields, in the log's shape.
+
+    What a progress stream shows of a step's status; the attempt row keeps
+    the rest (usage, duration, error), so the log need not repeat it.
+    """
+    data = event.model_dump(mode="json", include=set(fields), exclude_none=True)
+    return json.dumps({"type": type(event).type_name, "data": data}, separators=(",", ":"))
 
 
 class Store:
@@ -717,13 +728,14 @@ class Store:
 
     # -- event log -----------------------------------------------------------------
 
-    def log_event(self, event: Event) -> None:
+    def log_event(self, event: Event, body: str | None = None) -> None:
         """Append to the event log with the next group commit (never waits).
 
+        ``body`` replaces the event's compact JSON (see :func:`status_event_json`).
         The write is owned by the event's workflow: if it fails every try, that
         workflow is told (see :meth:`enqueue`).
         """
-        body = compact_event_json(event)
+        body = body or compact_event_json(event)
         if len(body) > EVENT_BODY_LIMIT:
             body = json.dumps({"type": type(event).type_name, "omitted_size": len(body)})
         self.enqueue(

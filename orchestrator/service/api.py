@@ -7,7 +7,7 @@ work lives in :mod:`.runtime`, :mod:`.drafts`, :mod:`..approval` and
 
 from __future__ import annotations
 
-import io
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from salesbus.agents.campaign import Campaign
 
 from .. import approval
-from ..export import export_batch
+from ..export import export_chunks
 from .app import Service, service
 from .drafts import BulkResult, DraftFilter, bulk_approve
 from .prometheus import CONTENT_TYPE, prometheus_text
@@ -65,6 +65,9 @@ class Submitted(BaseModel):
 class Note(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str | None = Field(default=None, max_length=2000)
+    reviewer: str | None = Field(
+        default=None, max_length=200, description="Who decides: named to whoever loses a race."
+    )
 
 
 class EditIn(Note):
@@ -75,6 +78,7 @@ class EditIn(Note):
 
 class BulkIn(DraftFilter):
     note: str | None = Field(default=None, max_length=2000)
+    reviewer: str | None = Field(default=None, max_length=200)
 
 
 # -- health --------------------------------------------------------------------------
@@ -214,14 +218,19 @@ async def batch_results(
     excel: Annotated[bool, Query(description="CSV with a UTF-8 BOM for Excel.")] = False,
 ) -> Response:
     """The export: every workflow (JSONL) or the CRM sheet (CSV, columns in the README)."""
-    record = await svc.store.batch(batch_id)
+    record = await svc.store.batch(batch_id)  # 404 before the first byte
     states = [s.strip() for s in status.split(",") if s.strip()] if status else None
-    buffer = io.StringIO()
-    await export_batch(svc.store, record.id, buffer, fmt=format, states=states, excel=excel)
     kind = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     name = f"{record.id}.{format}"
-    return Response(
-        buffer.getvalue().encode("utf-8"),
+
+    async def body() -> AsyncIterator[bytes]:
+        async for chunk, _ in export_chunks(
+            svc.store, record.id, fmt=format, states=states, excel=excel
+        ):
+            yield chunk.encode("utf-8")
+
+    return StreamingResponse(
+        body(),
         media_type=kind,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -234,7 +243,9 @@ async def approve_batch(batch_id: str, filters: BulkIn, svc: Svc) -> BulkResult:
     where = DraftFilter(
         ids=filters.ids, tier=filters.tier, min_score=filters.min_score, quality=filters.quality
     )
-    return await bulk_approve(svc.store, svc.reads, record.id, where, filters.note)
+    return await bulk_approve(
+        svc.store, svc.reads, record.id, where, filters.note, filters.reviewer
+    )
 
 
 @router.post("/batches/{batch_id}/cancel", response_model=BatchView, responses=ERRORS)
@@ -259,13 +270,17 @@ async def get_workflow(workflow_id: str, svc: Svc) -> WorkflowView:
 async def approve_workflow(
     workflow_id: str, svc: Svc, decision: Note | None = None
 ) -> WorkflowView:
-    record = await approval.approve(svc.store, workflow_id, decision.note if decision else None)
+    """Approve the draft; 409 naming who decided first when it is no longer waiting."""
+    decision = decision or Note()
+    record = await approval.approve(svc.store, workflow_id, decision.note, decision.reviewer)
     return await workflow_view(svc.store, record.id, svc.config.jaeger_url)
 
 
 @router.post("/workflows/{workflow_id}/reject", response_model=WorkflowView, responses=ERRORS)
 async def reject_workflow(workflow_id: str, svc: Svc, decision: Note | None = None) -> WorkflowView:
-    record = await approval.reject(svc.store, workflow_id, decision.note if decision else None)
+    """Reject the draft; 409 naming who decided first when it is no longer waiting."""
+    decision = decision or Note()
+    record = await approval.reject(svc.store, workflow_id, decision.note, decision.reviewer)
     return await workflow_view(svc.store, record.id, svc.config.jaeger_url)
 
 
@@ -278,7 +293,7 @@ async def edit_workflow(workflow_id: str, change: EditIn, svc: Svc) -> WorkflowV
     edit = approval.Edit(
         subject=change.subject, body=change.body, linkedin_note=change.linkedin_note
     )
-    record = await approval.edit(svc.store, record.id, edit, campaign, change.note)
+    record = await approval.edit(svc.store, record.id, edit, campaign, change.note, change.reviewer)
     return await workflow_view(svc.store, record.id, svc.config.jaeger_url)
 
 

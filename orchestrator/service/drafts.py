@@ -15,7 +15,8 @@ from salesbus.agents.events import OutreachDrafted
 from salesbus.agents.models import QualityDecision, Tier
 
 from .. import approval
-from ..store import Store, WorkflowRecord
+from ..states import AWAITING_APPROVAL
+from ..store import Store, StoreError, WorkflowRecord
 from .reads import Reads
 
 __all__ = ["BulkResult", "Draft", "DraftFilter", "awaiting_drafts", "bulk_approve"]
@@ -54,7 +55,7 @@ class Draft:
 class BulkResult(BaseModel):
     approved: list[str]
     skipped: dict[str, str]
-    """Workflows that matched but could not be approved, and why (decided meanwhile…)."""
+    """Workflows that matched but were not approved, and why: who decided them first."""
 
 
 async def awaiting_drafts(
@@ -73,19 +74,47 @@ async def awaiting_drafts(
 
 
 async def bulk_approve(
-    store: Store, reads: Reads, batch_id: str, where: DraftFilter, note: str | None = None
+    store: Store,
+    reads: Reads,
+    batch_id: str,
+    where: DraftFilter,
+    note: str | None = None,
+    reviewer: str | None = None,
 ) -> BulkResult:
     """Approve every draft of the batch awaiting approval that ``where`` selects.
 
-    Each decision re-reads its workflow, so one decided meanwhile (another
-    reviewer, the CLI) is reported as skipped, never decided twice.
+    The decisions are :func:`approval.decide_many`'s compare-and-sets: a draft
+    another reviewer (or the CLI) decided first is reported as skipped with who
+    won, never decided twice. Ids named in ``where`` that were already decided
+    are reported the same way rather than silently left out.
     """
+    chosen = [
+        d.workflow.id for d in await awaiting_drafts(store, reads, batch_id, where, SCAN_LIMIT)
+    ]
+    named = await _decided_already(store, batch_id, where.ids or [], set(chosen))
     result = BulkResult(approved=[], skipped={})
-    for draft in await awaiting_drafts(store, reads, batch_id, where, limit=SCAN_LIMIT):
-        try:
-            await approval.approve(store, draft.workflow.id, note)
-        except approval.ApprovalError as exc:
-            result.skipped[draft.workflow.id] = str(exc)
+    for decided in await approval.decide_many(
+        store, "approve", [*chosen, *named], note=note, reviewer=reviewer
+    ):
+        if decided.won:
+            result.approved.append(decided.workflow.id)
         else:
-            result.approved.append(draft.workflow.id)
+            result.skipped[decided.workflow.id] = decided.detail
     return result
+
+
+async def _decided_already(
+    store: Store, batch_id: str, ids: list[str], chosen: set[str]
+) -> list[str]:
+    """The named workflows of the batch that are no longer awaiting approval."""
+    found: list[str] = []
+    for workflow_id in ids:
+        if workflow_id in chosen:
+            continue
+        try:
+            workflow = await store.workflow(workflow_id)
+        except StoreError:
+            continue  # not a workflow at all: nothing to report a winner for
+        if workflow.batch_id == batch_id and workflow.state != AWAITING_APPROVAL:
+            found.append(workflow_id)
+    return found

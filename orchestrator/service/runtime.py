@@ -6,6 +6,13 @@ batch has an :class:`~salesbus.orchestrator.engine.Orchestrator` on its own bus
 that asks the shared admission before admitting a workflow. A batch is
 started when it is submitted, when a retry reopens one of its workflows, and
 when the service starts and finds it unfinished.
+
+Ownership across processes is the store's lease (:mod:`..lease`): each batch's
+``run_batch`` holds the lease of its campaign and model under this process's
+one owner name, so the service's batches share it with each other and a
+``salesbus run`` of the same workflows is refused (and vice versa). A batch
+whose lease another live process holds is not run; the log and the batch's
+``error`` say who holds it.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from salesbus.agents.providers.factory import ProviderChoice, resolve_choice
 
 from ..batch import PreparedBatch, prepare_batch
 from ..engine import Orchestrator
+from ..lease import LeaseHeld
 from ..retrying import reopen
 from ..runner import Instrumentation, RunSettings, build_provider, run_batch
 from ..states import AWAITING_APPROVAL, FAILED, TERMINAL_STATES
@@ -37,7 +45,7 @@ __all__ = ["BatchLimits", "NotRetryable", "ServiceRuntime", "Submission"]
 logger = logging.getLogger("salesbus.service")
 
 ORIGIN = "service"
-"""``settings["origin"]`` of batches the service created: the ones it resumes on start."""
+"""``settings["origin"]`` of batches the service created (shown, not used to pick what runs)."""
 
 
 class NotRetryable(Exception):
@@ -105,12 +113,15 @@ class ServiceRuntime:
     # -- lifecycle -----------------------------------------------------------------
 
     async def serve(self, group: TaskGroup, resume: Sequence[str] = ()) -> None:
-        """Start running inside ``group``; resume the given unfinished batches the service made."""
+        """Start running inside ``group``; resume the given unfinished batches, whoever made them.
+
+        A batch made by ``salesbus run`` is resumed too: the lease, not the
+        origin, decides who runs it; one still held by a live run is skipped
+        (and logged) when its runner fails to take the lease.
+        """
         self._group = group
         for batch_id in resume:
-            record = await self.store.batch(batch_id)
-            if record.settings.get("origin") == ORIGIN:
-                self._start(batch_id)
+            self._start(batch_id)
 
     def stop(self) -> None:
         """Admit nothing more in any batch; in-flight steps run to their end."""
@@ -219,14 +230,15 @@ class ServiceRuntime:
     def _start(self, batch_id: str) -> bool:
         """Run the batch in the service's task group unless this process already runs it.
 
-        Ownership today is this process's own set of running batches; the
-        store's batch lease (one owner across processes) plugs in here.
+        Within the process this set is the guard; across processes it is the
+        lease ``run_batch`` takes.
         """
         if self._group is None or self._stopping or batch_id in self._running:
             return False
         self.admission.readmit(batch_id)
         self._cancelled.discard(batch_id)
         self._running[batch_id] = _Running()
+        self.failures.pop(batch_id, None)
         self._group.start_soon(self._run, batch_id)
         return True
 
@@ -238,6 +250,10 @@ class ServiceRuntime:
                 await self._run_once(batch_id, running)
                 if not running.again or running.cancelled or self._stopping:
                     break
+        except LeaseHeld as held:
+            message = f"skipped: its workflows are being run by {held.owner} ({held.scope})"
+            logger.warning("batch %s %s", batch_id, message)
+            self.failures[batch_id] = message
         except Exception as exc:  # a runner's crash must not take the service down
             logger.exception("batch %s stopped on an error", batch_id)
             self.failures[batch_id] = f"{type(exc).__name__}: {exc}"

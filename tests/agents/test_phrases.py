@@ -49,6 +49,7 @@ WORDS = ["no", "no catch", "ſpecial", "Sıte", "KEY", "a-b", "tea", "it's", "10
 @example(text=["it's"], phrase="S")
 @example(text=["100%"], phrase="100")
 @example(text=["x'it's"], phrase="it's")
+@example(text=["I"], phrase="ı")
 @given(
     text=st.lists(st.one_of(st.sampled_from(WORDS), st.text(ALPHABET, max_size=6)), max_size=8),
     phrase=st.one_of(st.sampled_from(WORDS), st.text(ALPHABET, max_size=8)),
