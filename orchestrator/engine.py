@@ -11,10 +11,10 @@ step's input. So a crash at any moment leaves every step either committed
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio
 from anyio.abc import TaskGroup
@@ -220,28 +220,22 @@ class Orchestrator:
             self._runtime.add(
                 step.agent, concurrency=workers, timeout=step.timeout, max_pending=room
             )
-        bus.subscribe(StepStarted, self._on_started, name="orchestrator:started", max_pending=room)
-        bus.subscribe(
-            StepSucceeded,
-            self._on_succeeded,
-            name="orchestrator:succeeded",
-            concurrency=min(256, concurrency),
-            max_pending=room,
+        reactions: tuple[
+            tuple[type[StepEvent], Callable[[Any], Awaitable[None]], str, int], ...
+        ] = (
+            (StepStarted, self._on_started, "started", 1),
+            (StepSucceeded, self._on_succeeded, "succeeded", 256),
+            (StepSkipped, self._on_skipped, "skipped", 64),
+            (StepFailed, self._on_failed, "failed", 64),
         )
-        bus.subscribe(
-            StepSkipped,
-            self._on_skipped,
-            name="orchestrator:skipped",
-            concurrency=min(64, concurrency),
-            max_pending=room,
-        )
-        bus.subscribe(
-            StepFailed,
-            self._on_failed,
-            name="orchestrator:failed",
-            concurrency=min(64, concurrency),
-            max_pending=room,
-        )
+        for event_type, reaction, name, workers in reactions:
+            bus.subscribe(
+                event_type,
+                reaction,
+                name=f"orchestrator:{name}",
+                concurrency=min(workers, concurrency),
+                max_pending=room,
+            )
         if log_events:
             # Its handler only queues a write and never waits: not part of any cycle.
             bus.subscribe(Event, self._log, name="orchestrator:event-log", max_pending=8192)
