@@ -18,9 +18,11 @@ whose lease another live process holds is not run; the log and the batch's
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -46,6 +48,24 @@ logger = logging.getLogger("salesbus.service")
 
 ORIGIN = "service"
 """``settings["origin"]`` of batches the service created (shown, not used to pick what runs)."""
+
+
+HOLD_ENV = "SALESBUS_FAULT_HOLD_RUNTIME_LOOP"
+"""Fault injection: a file path. Each batch's runner then starts by blocking the runtime's
+event loop (a step that holds the loop) until that file exists; see :func:`hold_loop`."""
+
+
+def hold_loop(release: Path, limit: float = 60.0) -> None:
+    """Block the calling thread's event loop until ``release`` exists (``limit`` s at most).
+
+    Writes ``<release>.held`` first, so a test knows the loop is held before it
+    checks that the HTTP side still answers.
+    """
+    logger.warning("fault: holding the runtime loop until %s exists", release)
+    release.with_name(release.name + ".held").touch()
+    deadline = time.monotonic() + limit
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 class NotRetryable(Exception):
@@ -109,6 +129,8 @@ class ServiceRuntime:
         self._stopping = False
         self._idle = anyio.Event()
         self._cancelled: set[str] = set()
+        hold = os.environ.get(HOLD_ENV)
+        self._hold = Path(hold) if hold else None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -200,8 +222,10 @@ class ServiceRuntime:
         elapsed = time.monotonic() - running.started_at
         return done / elapsed if done > 0 and elapsed > 0 else None
 
-    def cancel(self, batch_id: str) -> bool:
-        """Stop admitting the batch's workflows; in-flight steps finish. ``False``: not running."""
+    async def cancel(self, batch_id: str) -> bool:
+        """Stop admitting the batch's workflows; in-flight steps finish. ``False``: not running.
+
+        Async so that it is called on this runtime's loop (the admission's events are its)."""
         running = self._running.get(batch_id)
         if running is None:
             return False
@@ -264,6 +288,8 @@ class ServiceRuntime:
                 self._idle = anyio.Event()
 
     async def _run_once(self, batch_id: str, running: _Running) -> None:
+        if self._hold is not None:
+            hold_loop(self._hold)
         record = await self.store.batch(batch_id)
         campaign = Campaign.model_validate_json(record.campaign_json)
         limits = record.settings
