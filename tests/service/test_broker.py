@@ -1,4 +1,4 @@
-"""``salesbus serve`` on a NATS broker: the service orchestrates, ``salesbus worker`` runs the agents.
+"""``salesbus serve`` on a NATS broker: the service orchestrates, workers run the agents.
 
 A real nats-server of the test's own, a real ``salesbus serve`` and one real
 worker process; nothing of the agents runs in the service.
@@ -49,12 +49,11 @@ def test_batches_posted_over_http_are_run_by_a_worker_process_on_the_broker(
         try:
             with server.client() as client:
                 # Two at once: the service's batches must not take each other's status events.
-                ids = [
-                    client.post("/batches", json={"companies": companies(3, name)}).json()[
-                        "batch"
-                    ]["id"]
+                posted = [
+                    client.post("/batches", json={"companies": companies(3, name)})
                     for name in ("Broker", "Second")
                 ]
+                ids = [answer.json()["batch"]["id"] for answer in posted]
                 views = [wait_for(client, batch_id, timeout=90) for batch_id in ids]
         finally:
             worker.send_signal(signal.SIGTERM)
