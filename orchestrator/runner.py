@@ -28,6 +28,7 @@ from salesbus.agents.website import FetchSettings, WebsiteFetcher
 from salesbus.bus import EventBus, Interceptor
 
 from .batch import PreparedBatch, lease_scope, prepare_batch
+from .batch_ledger import StoreLedger
 from .budget import Budget, estimate_batch
 from .engine import Admission, BatchProgress, Orchestrator, WorkflowTracer
 from .lease import hold_lease
@@ -81,6 +82,9 @@ class RunSettings:
     simulation: Simulation = field(default_factory=Simulation)
     transport: str | None = None
     """``None``/``memory``: agents run in this process; ``nats://…``: in ``salesbus worker``s."""
+    batch_api: bool = False
+    """Claude's calls as Message Batches (half price, answered within 24 h), recorded in
+    the store; steps then have no timeout (a batch's own expiry bounds them)."""
 
     def __post_init__(self) -> None:
         check_run_settings(self)
@@ -111,9 +115,13 @@ class RunSettings:
 
 
 def build_provider(
-    settings: RunSettings, wrap: Callable[[Provider], Provider] | None = None
+    settings: RunSettings,
+    wrap: Callable[[Provider], Provider] | None = None,
+    store: Store | None = None,
 ) -> Provider:
     """The configured provider, optionally wrapped (tracing), under the shared LLM limiter.
+
+    With ``settings.batch_api`` Claude records its batch requests in ``store``.
 
     Claude paces each call itself with an :class:`AdaptiveLimiter` fed by the
     API's rate-limit headers, the run's caps as its ceilings. Other providers
@@ -123,7 +131,10 @@ def build_provider(
     limiter = AdaptiveLimiter(
         max_concurrent=settings.llm_concurrency, requests_per_minute=settings.requests_per_minute
     )
-    provider: Provider = make_provider(settings.llm, model=settings.model, limiter=limiter)
+    ledger = StoreLedger(store) if settings.batch_api and store is not None else None
+    provider: Provider = make_provider(
+        settings.llm, model=settings.model, limiter=limiter, batch=ledger
+    )
     self_limited = provider.name == "anthropic"
     if settings.simulation.active:
         provider = SimulatedProvider(
@@ -205,7 +216,7 @@ async def run_batch(
     instrumentation = instrumentation or Instrumentation()
     owned = provider is None
     if provider is None:
-        provider = build_provider(settings, instrumentation.wrap_provider)
+        provider = build_provider(settings, instrumentation.wrap_provider, store)
     elif instrumentation.wrap_provider is not None:
         provider = instrumentation.wrap_provider(provider)
     try:
@@ -290,9 +301,8 @@ async def _run(
             )
             if instrumentation.wrap_fetcher is not None:
                 fetcher = instrumentation.wrap_fetcher(fetcher)
-        spec = sales_pipeline(
-            provider, campaign, fetcher=fetcher, step_timeout=settings.step_timeout
-        )
+        step_timeout = None if settings.batch_api else settings.step_timeout
+        spec = sales_pipeline(provider, campaign, fetcher=fetcher, step_timeout=step_timeout)
         transport = make_transport(settings.transport, ack_wait=_ACK_WAIT)
         async with EventBus(transport=transport, interceptors=instrumentation.interceptors) as bus:
             if transport is not None:
