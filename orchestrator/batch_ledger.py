@@ -4,8 +4,9 @@
 of a run: a batch's requests are committed (waited for) before any step waits
 for the batch, so a run killed while its batch is processing leaves rows in
 ``pending`` that the rerun's steps find by workflow, step and request digest.
-Taking a result is recorded without waiting: losing that write only means a
-rerun reads the same result again from the API (results are kept 29 days).
+Taking a result is recorded too, before the step goes on, so a failed
+request's retry never finds it pending; should that write fail, a rerun only
+reads the same result again from the API (results are kept 29 days).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from salesbus.agents.providers.anthropic_batch import RequestKey, StoredRequest
+from salesbus.agents.providers.batch_ledger import RequestKey, StoredRequest
 
 from .store import Store, now
 
@@ -58,14 +59,14 @@ class StoreLedger:
             ]
         )
 
-    def record_settled(
+    async def record_settled(
         self,
         batch_id: str,
         custom_id: str,
         outcome: Literal["answered", "failed"],
         reason: str | None = None,
     ) -> None:
-        self.store.enqueue(
+        await self.store.commit(
             [
                 (
                     "UPDATE message_batch_requests SET state = ?, reason = ?, settled_at = ?"

@@ -29,15 +29,13 @@ as ``rate_limited`` and they are retried with the orchestrator's backoff.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Literal
 
 import anthropic
 import anyio
@@ -58,6 +56,7 @@ from ..errors import (
 )
 from ..step_context import current_step
 from .anthropic_errors import provider_error, scrub
+from .batch_ledger import BatchLedger, MemoryLedger, RequestKey, StoredRequest, request_digest
 
 __all__ = [
     "BATCH_POLL_ENV",
@@ -126,90 +125,6 @@ class BatchSettings:
             )
         except ValueError as exc:
             raise ValueError(f"{BATCH_WINDOW_ENV}/{BATCH_POLL_ENV}: {exc}") from None
-
-
-class RequestKey(NamedTuple):
-    """What one batch request is for: the step attempt's call, and a digest of what it asks."""
-
-    workflow_id: str
-    step: str
-    attempt: int
-    call: int
-    digest: str
-
-    @property
-    def custom_id(self) -> str:
-        """The API's id of the request within its batch (``[A-Za-z0-9_-]``, at most 64)."""
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.workflow_id)
-        return f"{safe[:36]}-{self.step[:12]}-{self.attempt}-{self.call}"
-
-
-class StoredRequest(NamedTuple):
-    """A request the ledger knows was sent: its batch and its id in it."""
-
-    batch_id: str
-    custom_id: str
-
-
-class BatchLedger(Protocol):
-    """Where sent batch requests are recorded, so a rerun can find them (the store)."""
-
-    async def find_pending(self, workflow_id: str, step: str, digest: str) -> StoredRequest | None:
-        """The latest request of this step with this digest whose result nobody has taken."""
-        ...
-
-    async def record_sent(self, batch_id: str, requests: Sequence[RequestKey]) -> None:
-        """Record (durably, before returning) that ``requests`` went out in ``batch_id``."""
-        ...
-
-    def record_settled(
-        self,
-        batch_id: str,
-        custom_id: str,
-        outcome: Literal["answered", "failed"],
-        reason: str | None = None,
-    ) -> None:
-        """Record that a request's result was handed to its step (need not wait)."""
-        ...
-
-
-class MemoryLedger:
-    """A ledger in memory: durable for the life of the process only (tests, embedding)."""
-
-    def __init__(self) -> None:
-        self.requests: dict[tuple[str, str], tuple[RequestKey, str, str | None]] = {}
-        """(batch id, custom id) → (key, state, reason)."""
-
-    async def find_pending(self, workflow_id: str, step: str, digest: str) -> StoredRequest | None:
-        for (batch_id, custom_id), (key, state, _) in reversed(self.requests.items()):
-            if state == "pending" and (key.workflow_id, key.step, key.digest) == (
-                workflow_id,
-                step,
-                digest,
-            ):
-                return StoredRequest(batch_id, custom_id)
-        return None
-
-    async def record_sent(self, batch_id: str, requests: Sequence[RequestKey]) -> None:
-        for key in requests:
-            self.requests[(batch_id, key.custom_id)] = (key, "pending", None)
-
-    def record_settled(
-        self,
-        batch_id: str,
-        custom_id: str,
-        outcome: Literal["answered", "failed"],
-        reason: str | None = None,
-    ) -> None:
-        known = self.requests.get((batch_id, custom_id))
-        if known is not None:
-            self.requests[(batch_id, custom_id)] = (known[0], outcome, reason)
-
-
-def request_digest(params: Mapping[str, Any]) -> str:
-    """The same request always digests the same (key order and spacing do not matter)."""
-    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 @dataclass(eq=False, slots=True)
@@ -352,9 +267,14 @@ class MessageBatcher:
             if batch.waiters == 0:
                 self._batches.pop(sent.batch_id, None)
         if batch.error is not None:
-            self.ledger.record_settled(sent.batch_id, sent.custom_id, "failed", str(batch.error))
+            await self._settled(sent, "failed", str(batch.error))
             raise batch.error
-        return self._settle(sent, result)
+        if result is not None and result.type == "succeeded":
+            await self._settled(sent, "answered")
+            return result.message
+        error = _result_error(sent, result)
+        await self._settled(sent, "failed", str(error))
+        raise error
 
     async def _poll(self, batch: _SentBatch) -> None:
         """Ask once whether ``batch`` ended; read its results if so, else wait a poll interval."""
@@ -375,13 +295,15 @@ class MessageBatcher:
             logger.warning("polling message batch %s failed, trying again: %s", batch.id, error)
         await anyio.sleep(self.settings.poll_interval)
 
-    def _settle(self, sent: StoredRequest, result: MessageBatchResult | None) -> ApiMessage:
-        if result is not None and result.type == "succeeded":
-            self.ledger.record_settled(sent.batch_id, sent.custom_id, "answered")
-            return result.message
-        error = _result_error(sent, result)
-        self.ledger.record_settled(sent.batch_id, sent.custom_id, "failed", str(error))
-        raise error
+    async def _settled(
+        self, sent: StoredRequest, outcome: Literal["answered", "failed"], reason: str | None = None
+    ) -> None:
+        """Record the outcome; a lost record only means a rerun reads the same result again."""
+        try:
+            with anyio.CancelScope(shield=True):
+                await self.ledger.record_settled(sent.batch_id, sent.custom_id, outcome, reason)
+        except Exception as exc:
+            logger.warning("could not record %s of %s: %s", outcome, sent.custom_id, exc)
 
 
 _ERROR_TYPES: Mapping[str, type[ProviderError]] = {

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from .base import Provider
 
 if TYPE_CHECKING:
-    from .anthropic_batch import BatchLedger
+    from .batch_ledger import BatchLedger
     from .limits import AdaptiveLimiter
 
 __all__ = ["ProviderChoice", "ProviderConfigError", "make_provider", "resolve_choice"]

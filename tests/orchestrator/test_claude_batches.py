@@ -163,10 +163,11 @@ def test_batch_api_without_claude_is_one_line_and_exit_2(tmp_path: Path) -> None
     assert not (tmp_path / "s.db").exists()
 
 
-def test_a_run_killed_while_its_batch_processes_waits_for_that_batch_on_rerun(
-    tmp_path: Path, server: FakeAnthropicServer
+@pytest.mark.parametrize("how", ["kill -9", "Ctrl-C twice"])
+def test_a_run_stopped_while_its_batch_processes_waits_for_that_batch_on_rerun(
+    tmp_path: Path, server: FakeAnthropicServer, how: str
 ) -> None:
-    """SIGKILL a real ``salesbus run --batch-api`` after it sent its batch; the rerun pays once."""
+    """Stop a real ``salesbus run --batch-api`` after it sent its batch; the rerun pays once."""
     campaign, leads = write_inputs(tmp_path)
     db = tmp_path / "s.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ANTHROPIC_"))}
@@ -180,10 +181,15 @@ def test_a_run_killed_while_its_batch_processes_waits_for_that_batch_on_rerun(
     first = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, cwd=tmp_path)
     try:
         wait_for_batch_rows(db)
+        if how == "Ctrl-C twice":
+            first.send_signal(signal.SIGINT)
+            time.sleep(0.5)
+            first.send_signal(signal.SIGINT)
+            assert first.wait(timeout=20) == 130
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-    assert first.returncode == -signal.SIGKILL
+    assert first.returncode == (130 if how == "Ctrl-C twice" else -signal.SIGKILL)
     (killed_batch,) = server.batches.created
     assert {row[4] for row in batch_rows(db)} == {"pending"}
 
