@@ -167,7 +167,9 @@ async def budget_for(
     """
     if settings.max_cost_usd is None or provider.name == "offline":
         return None
-    estimate = await estimate_batch(companies, campaign, provider.model, store=store)
+    estimate = await estimate_batch(
+        companies, campaign, provider.model, store=store, batch=settings.batch_api
+    )
     return Budget(settings.max_cost_usd, estimate.per_company_usd).refuse
 
 

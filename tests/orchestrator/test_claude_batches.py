@@ -151,6 +151,38 @@ def test_a_batch_that_keeps_expiring_fails_its_companies_with_the_reason(
     assert all("expired" in reason for reason in reasons), reasons
 
 
+def test_a_batch_slower_than_the_step_timeout_is_waited_for(
+    tmp_path: Path, server: FakeAnthropicServer
+) -> None:
+    """A batch may take hours: ``--step-timeout`` is for one-by-one calls, not for batches."""
+    db = tmp_path / "s.db"
+    server.batches.processing_delay = 1.5
+    run_claude(tmp_path, db, server, "--batch-api", "--step-timeout", "0.5")
+
+    assert set(states(db).values()) <= FINAL - {"failed"}
+    with sqlite3.connect(db) as conn:
+        failed = conn.execute("SELECT COUNT(*) FROM step_attempts WHERE status = 'failed'")
+        assert failed.fetchone() == (0,)
+        assert conn.execute("SELECT MAX(duration_ms) FROM step_attempts").fetchone()[0] > 1_500
+
+
+def test_the_estimate_prices_a_batch_run_at_the_batch_price(tmp_path: Path) -> None:
+    campaign, leads = write_inputs(tmp_path)
+    common = ("estimate", leads, "--campaign", campaign, "--db", tmp_path / "none.db")
+
+    direct = salesbus(*common)
+    batch = salesbus(*common, "--batch-api")
+
+    assert direct.exit_code == batch.exit_code == 0, batch.output
+    assert cost_of(batch.output) == pytest.approx(cost_of(direct.output) / 2, rel=1e-3)
+    assert "at most 24 h" in batch.output
+
+
+def cost_of(output: str) -> float:
+    line = next(line for line in output.splitlines() if line.startswith("cost: $"))
+    return float(line.removeprefix("cost: $").split()[0].replace(",", ""))
+
+
 def test_batch_api_without_claude_is_one_line_and_exit_2(tmp_path: Path) -> None:
     campaign, leads = write_inputs(tmp_path)
     result = salesbus(
