@@ -239,6 +239,16 @@ async def test_a_refused_create_fails_every_request_it_held_as_the_api_said(
     assert server.batches.created == []
 
 
+async def test_a_poll_the_api_refuses_for_a_while_is_tried_again(
+    server: FakeAnthropicServer, batched: AnthropicProvider
+) -> None:
+    server.batches.refuse_next_retrieve(500)
+    server.batches.refuse_next_retrieve(529)
+    outcomes = await research_all(batched, COMPANIES[:1])
+    assert all(isinstance(o, CompanyProfile) for o in outcomes.values()), outcomes
+    assert server.batches.retrieves >= 3
+
+
 async def test_a_batch_the_ledger_cannot_record_is_never_waited_for(
     server: FakeAnthropicServer,
 ) -> None:

@@ -14,6 +14,7 @@ tests script the rest::
     server.batches.error_items("research", error_type="api_error")  # once
     server.batches.expire_next()  # the next batch ends with every request expired
     server.batches.refuse_next_create(429)  # the next create gets the API's error
+    server.batches.refuse_next_retrieve(500)  # and the next retrieve
     server.batches.created  # each create's custom_ids, in order
 """
 
@@ -77,6 +78,7 @@ class FakeBatches:
     _item_errors: list[_ItemError] = field(default_factory=list)
     _expire: int = 0
     _refusals: list[int] = field(default_factory=list)
+    _retrieve_refusals: list[int] = field(default_factory=list)
     _ids: count[int] = field(default_factory=lambda: count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -102,6 +104,11 @@ class FakeBatches:
         """The next create is refused with the API's error for ``status``."""
         with self._lock:
             self._refusals.append(status)
+
+    def refuse_next_retrieve(self, status: int = 500) -> None:
+        """The next retrieve of any batch is refused with the API's error for ``status``."""
+        with self._lock:
+            self._retrieve_refusals.append(status)
 
     # -- routing -----------------------------------------------------------------------
 
@@ -139,6 +146,9 @@ class FakeBatches:
         else:
             with self._lock:
                 self.retrieves += 1
+                refusal = self._retrieve_refusals.pop(0) if self._retrieve_refusals else None
+            if refusal is not None:
+                return self.error_reply(refusal, "fake refusal")
         return Reply(body=self._object(batch))
 
     # -- the endpoints -----------------------------------------------------------------
