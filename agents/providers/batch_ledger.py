@@ -27,8 +27,16 @@ class RequestKey(NamedTuple):
     @property
     def custom_id(self) -> str:
         """The API's id of the request within its batch (``[A-Za-z0-9_-]``, at most 64)."""
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.workflow_id)
-        return f"{safe[:36]}-{self.step[:12]}-{self.attempt}-{self.call}"
+        workflow = _safe(self.workflow_id)
+        if len(workflow) > 36 or workflow != self.workflow_id:  # kept unique by a digest
+            workflow = (
+                workflow[:24] + "_" + hashlib.sha256(self.workflow_id.encode()).hexdigest()[:11]
+            )
+        return f"{workflow}-{_safe(self.step)[:12]}-{self.attempt}-{self.call}"
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in text)
 
 
 class StoredRequest(NamedTuple):

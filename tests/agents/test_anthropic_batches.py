@@ -6,6 +6,7 @@ Each test runs on asyncio and trio. Steps are named with the same
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
@@ -285,6 +286,16 @@ async def test_a_stored_batch_the_api_does_not_know_fails_its_step_and_is_marked
     assert "not_found" in str(caught.value) or "404" in str(caught.value)
     assert ledger.requests[("msgbatch_gone", custom_id)][1] == "failed"
     assert len(server.batches.created) == 1
+
+
+def test_custom_ids_fit_the_api_and_stay_distinct_for_any_workflow_id() -> None:
+    long_ids = ["x" * 80 + "a", "x" * 80 + "b", "wf-ünï code", "wf-ünï_code"]
+    ids = [RequestKey(w, "personalization", 12, 3, "d").custom_id for w in long_ids]
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,64}", i) for i in ids), ids
+    assert len(set(ids)) == len(ids)
+    assert RequestKey("wf-1594602ea0c1", "research", 2, 1, "d").custom_id == (
+        "wf-1594602ea0c1-research-2-1"
+    )
 
 
 def test_batch_timing_comes_from_the_environment_and_is_checked(
