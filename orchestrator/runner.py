@@ -127,10 +127,14 @@ def build_provider(
     API's rate-limit headers, the run's caps as its ceilings. Other providers
     report no limits and go under :class:`LimitedProvider` with the caps (the
     wrapper inside it, so that a traced call measures the call, not the wait).
+
+    :raises ValueError: ``batch_api`` without a ``store`` to record batches in.
     """
     limiter = AdaptiveLimiter(
         max_concurrent=settings.llm_concurrency, requests_per_minute=settings.requests_per_minute
     )
+    if settings.batch_api and store is None:
+        raise ValueError("batch_api: Message Batches are recorded in the run's store; pass it")
     ledger = StoreLedger(store) if settings.batch_api and store is not None else None
     provider: Provider = make_provider(
         settings.llm, model=settings.model, limiter=limiter, batch=ledger
