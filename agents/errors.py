@@ -10,6 +10,8 @@ from __future__ import annotations
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
+    "BatchCanceledError",
+    "BatchExpiredError",
     "CampaignError",
     "InvalidOutputError",
     "LeadFileError",
@@ -72,6 +74,20 @@ class BadRequestError(ProviderError):
 
 class AuthenticationError(ProviderError):
     kind = "authentication"
+
+
+class BatchExpiredError(ProviderError):
+    """A Message Batch ended before processing this request (24 h passed): ask again."""
+
+    kind = "batch_expired"
+    retryable = True
+
+
+class BatchCanceledError(ProviderError):
+    """The Message Batch holding this request was cancelled before it was processed."""
+
+    kind = "batch_canceled"
+    retryable = True
 
 
 class InvalidOutputError(ProviderError):

@@ -28,6 +28,7 @@ from salesbus.bus import Event, EventBus, Subscription
 
 from .errors import StepError
 from .status import ErrorInfo, StepFailed, StepSkipped, StepStarted, StepSucceeded
+from .step_context import StepRef
 from .usage import metered
 
 __all__ = ["Agent", "AgentRuntime", "OutcomeReporter", "Skip", "StepObserver", "classify_error"]
@@ -191,7 +192,8 @@ class AgentRuntime:
         self, agent: Agent[Any, Any], event: Event, limit: float | None, common: dict[str, Any]
     ) -> tuple[StepSucceeded | StepSkipped | StepFailed, Exception | None]:
         started = time.perf_counter()
-        with metered() as meter:
+        step = StepRef(event.correlation_id or event.event_id, agent.name, common["attempt"])
+        with metered() as meter, step:
             try:
                 result = await _handle(agent, event, limit)
             except Exception as exc:

@@ -80,6 +80,8 @@ class Estimate:
     requests_per_minute: float
     basis: str
     """Where the per-company figures come from, in words."""
+    batch: bool = False
+    """Priced and timed as Message Batches (``run --batch-api``)."""
 
     @property
     def per_company_usd(self) -> float:
@@ -101,8 +103,11 @@ class Estimate:
             f"input tokens: {self.input_tokens:,.0f} uncached, {self.cache_write_tokens:,.0f}"
             f" cache writes, {self.cache_read_tokens:,.0f} cache reads"
             f" ({self.cached_share:.0%} of input cached); output {self.output_tokens:,.0f}",
-            f"cost: ${self.cost_usd:,.4f} (${self.per_company_usd:.5f} a company)",
-            f"time: {self.minutes:,.1f} min at {self.requests_per_minute:g} requests a minute",
+            f"cost: ${self.cost_usd:,.4f} (${self.per_company_usd:.5f} a company)"
+            + (" at the Message Batches price" if self.batch else ""),
+            "time: three batches in turn, each usually within an hour, at most 24 h"
+            if self.batch
+            else f"time: {self.minutes:,.1f} min at {self.requests_per_minute:g} requests a minute",
             f"basis: {self.basis}",
         ]
 
@@ -115,8 +120,12 @@ async def estimate_batch(
     store: Store | None = None,
     prices: PriceTable | None = None,
     requests_per_minute: float | None = None,
+    batch: bool = False,
 ) -> Estimate:
-    """What running ``companies`` on ``model`` will use and cost (nothing is called)."""
+    """What running ``companies`` on ``model`` will use and cost (nothing is called).
+
+    ``batch``: sent as Message Batches, at :attr:`PriceTable.batch_factor` of the price.
+    """
     from salesbus.agents.providers.anthropic_prompts import system_prefix
 
     prices = prices if prices is not None else default_prices()
@@ -157,9 +166,10 @@ async def estimate_batch(
         cache_write_tokens=writes,
         cache_read_tokens=reads,
         output_tokens=output,
-        cost_usd=prices.cost_usd(model, usage),
+        cost_usd=prices.batch_cost_usd(model, usage) if batch else prices.cost_usd(model, usage),
         requests_per_minute=rpm,
         basis=basis,
+        batch=batch,
     )
 
 

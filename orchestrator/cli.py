@@ -135,6 +135,12 @@ def run(
         float | None,
         typer.Option(help="USD: stop admitting companies before spending would pass this."),
     ] = None,
+    batch_api: Annotated[
+        bool,
+        typer.Option(
+            "--batch-api", help="Claude via Message Batches: half price, answers within 24 h."
+        ),
+    ] = False,
     fetch_websites: Annotated[
         bool | None,
         typer.Option(
@@ -174,6 +180,7 @@ def run(
             fetch_websites=fetch_websites,
             allow_private_websites=allow_private_websites,
             max_cost_usd=max_cost,
+            batch_api=batch_api,
             simulation=Simulation(simulate_latency, simulate_failures, simulate_permanent_failures),
             transport=check_transport(transport),
         )

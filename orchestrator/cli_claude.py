@@ -46,6 +46,9 @@ def estimate(
         str | None,
         typer.Option("--map", help='Columns to read as fields, e.g. "Company Name=name".'),
     ] = None,
+    batch_api: Annotated[
+        bool, typer.Option("--batch-api", help="Priced as run --batch-api: Message Batches.")
+    ] = False,
 ) -> None:
     """Calls, tokens, cost, cached share and time of a Claude batch, before spending anything.
 
@@ -58,18 +61,25 @@ def estimate(
     chosen = model or os.environ.get("SALESBUS_MODEL") or DEFAULT_MODEL
     history = db if db.exists() else None
     listed = list(companies)  # the estimate reads every company more than once
-    result = _run(lambda: _estimate(listed, loaded, chosen, rpm, history))
+    result = _run(lambda: _estimate(listed, loaded, chosen, rpm, history, batch_api))
     for line in result.lines():
         out.print(line)
 
 
 async def _estimate(
-    companies: list[Company], campaign: Campaign, model: str, rpm: float | None, db: Path | None
+    companies: list[Company],
+    campaign: Campaign,
+    model: str,
+    rpm: float | None,
+    db: Path | None,
+    batch: bool,
 ) -> Estimate:
     """``db``: a store holding earlier batches to measure from, if there is one."""
     if db is None:
-        return await estimate_batch(companies, campaign, model, requests_per_minute=rpm)
+        return await estimate_batch(
+            companies, campaign, model, requests_per_minute=rpm, batch=batch
+        )
     async with open_store(db) as store:
         return await estimate_batch(
-            companies, campaign, model, store=store, requests_per_minute=rpm
+            companies, campaign, model, store=store, requests_per_minute=rpm, batch=batch
         )

@@ -28,6 +28,7 @@ from salesbus.agents.website import FetchSettings, WebsiteFetcher
 from salesbus.bus import EventBus, Interceptor
 
 from .batch import PreparedBatch, lease_scope, prepare_batch
+from .batch_ledger import StoreLedger
 from .budget import Budget, estimate_batch
 from .engine import Admission, BatchProgress, Orchestrator, WorkflowTracer
 from .lease import hold_lease
@@ -81,6 +82,9 @@ class RunSettings:
     simulation: Simulation = field(default_factory=Simulation)
     transport: str | None = None
     """``None``/``memory``: agents run in this process; ``nats://…``: in ``salesbus worker``s."""
+    batch_api: bool = False
+    """Claude's calls as Message Batches (half price, answered within 24 h), recorded in
+    the store; steps then have no timeout (a batch's own expiry bounds them)."""
 
     def __post_init__(self) -> None:
         check_run_settings(self)
@@ -111,19 +115,30 @@ class RunSettings:
 
 
 def build_provider(
-    settings: RunSettings, wrap: Callable[[Provider], Provider] | None = None
+    settings: RunSettings,
+    wrap: Callable[[Provider], Provider] | None = None,
+    store: Store | None = None,
 ) -> Provider:
     """The configured provider, optionally wrapped (tracing), under the shared LLM limiter.
+
+    With ``settings.batch_api`` Claude records its batch requests in ``store``.
 
     Claude paces each call itself with an :class:`AdaptiveLimiter` fed by the
     API's rate-limit headers, the run's caps as its ceilings. Other providers
     report no limits and go under :class:`LimitedProvider` with the caps (the
     wrapper inside it, so that a traced call measures the call, not the wait).
+
+    :raises ValueError: ``batch_api`` without a ``store`` to record batches in.
     """
     limiter = AdaptiveLimiter(
         max_concurrent=settings.llm_concurrency, requests_per_minute=settings.requests_per_minute
     )
-    provider: Provider = make_provider(settings.llm, model=settings.model, limiter=limiter)
+    if settings.batch_api and store is None:
+        raise ValueError("batch_api: Message Batches are recorded in the run's store; pass it")
+    ledger = StoreLedger(store) if settings.batch_api and store is not None else None
+    provider: Provider = make_provider(
+        settings.llm, model=settings.model, limiter=limiter, batch=ledger
+    )
     self_limited = provider.name == "anthropic"
     if settings.simulation.active:
         provider = SimulatedProvider(
@@ -156,7 +171,9 @@ async def budget_for(
     """
     if settings.max_cost_usd is None or provider.name == "offline":
         return None
-    estimate = await estimate_batch(companies, campaign, provider.model, store=store)
+    estimate = await estimate_batch(
+        companies, campaign, provider.model, store=store, batch=settings.batch_api
+    )
     return Budget(settings.max_cost_usd, estimate.per_company_usd).refuse
 
 
@@ -205,7 +222,7 @@ async def run_batch(
     instrumentation = instrumentation or Instrumentation()
     owned = provider is None
     if provider is None:
-        provider = build_provider(settings, instrumentation.wrap_provider)
+        provider = build_provider(settings, instrumentation.wrap_provider, store)
     elif instrumentation.wrap_provider is not None:
         provider = instrumentation.wrap_provider(provider)
     try:
@@ -290,9 +307,8 @@ async def _run(
             )
             if instrumentation.wrap_fetcher is not None:
                 fetcher = instrumentation.wrap_fetcher(fetcher)
-        spec = sales_pipeline(
-            provider, campaign, fetcher=fetcher, step_timeout=settings.step_timeout
-        )
+        step_timeout = None if settings.batch_api else settings.step_timeout
+        spec = sales_pipeline(provider, campaign, fetcher=fetcher, step_timeout=step_timeout)
         transport = make_transport(settings.transport, ack_wait=_ACK_WAIT)
         async with EventBus(transport=transport, interceptors=instrumentation.interceptors) as bus:
             if transport is not None:

@@ -140,6 +140,31 @@ MIGRATIONS: list[list[str]] = [
         )
         """,
     ],
+    # 3: Message Batches requests (``run --batch-api``), recorded before anyone
+    # waits for them, so a rerun after a kill waits for the batch it already paid for.
+    [
+        """
+        CREATE TABLE message_batch_requests (
+            batch_id       TEXT NOT NULL,
+            custom_id      TEXT NOT NULL,
+            workflow_id    TEXT NOT NULL,
+            step           TEXT NOT NULL,
+            attempt        INTEGER NOT NULL,
+            call           INTEGER NOT NULL,
+            request_digest TEXT NOT NULL,
+            state          TEXT NOT NULL,
+            reason         TEXT,
+            sent_at        TEXT NOT NULL,
+            settled_at     TEXT,
+            PRIMARY KEY (batch_id, custom_id)
+        ) WITHOUT ROWID
+        """,
+        """
+        CREATE INDEX message_batch_requests_pending
+            ON message_batch_requests (workflow_id, step, request_digest, sent_at)
+            WHERE state = 'pending'
+        """,
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -48,13 +48,24 @@ BOUNDS: dict[str, Bound] = {
 
 
 def check_run_settings(settings: Any) -> None:
-    """:raises SettingsError: the first setting of ``settings`` outside :data:`BOUNDS`."""
+    """:raises SettingsError: the first setting of ``settings`` outside :data:`BOUNDS`,
+    or a combination that cannot run."""
     for name, bound in BOUNDS.items():
         value = settings
         for part in name.split("."):
             value = getattr(value, part)
         if value is not None:
             _check(name, value, bound)
+    if getattr(settings, "batch_api", False):
+        _check_batch_api(settings)
+
+
+def _check_batch_api(settings: Any) -> None:
+    """Message Batches are Claude's, and their requests are recorded in the run's own store."""
+    if settings.llm != "anthropic":
+        raise SettingsError("batch_api", "needs --llm anthropic (Message Batches are a Claude API)")
+    if settings.transport not in (None, "memory"):
+        raise SettingsError("batch_api", "runs its agents in this process: use --transport memory")
 
 
 def _check(name: str, value: object, bound: Bound) -> None:

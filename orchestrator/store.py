@@ -218,6 +218,10 @@ class Store:
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         return list(await self._conn.execute_fetchall(sql, params))
 
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        """Rows of a query on the reading connection, for store modules outside this one."""
+        return await self._rows(sql, params)
+
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
         rows = await self._rows(sql, params)
         return rows[0] if rows else None

@@ -20,6 +20,8 @@ Choices worth knowing:
   their message.
 - ``open_telemetry=False``: our observability layer wraps each call in its own
   span, so the SDK's span would be a duplicate.
+- Batch mode (``batch``): every call goes through a :class:`MessageBatcher`
+  instead, at the batch price, outside the limiter (see ``anthropic_batch``).
 - Prompt caching: one system prefix, identical for every company and step and at
   least the model's minimum cacheable length, ends with ``cache_control``.
 - Scores from rules: the model extracts the attributes the ICP is scored on,
@@ -39,6 +41,7 @@ from collections.abc import Callable
 import anthropic
 from anthropic.types import Message as ApiMessage
 from anthropic.types import MessageParam, OutputConfigParam, TextBlockParam
+from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 
 from salesbus.observability.secrets import register_secret
 
@@ -49,6 +52,7 @@ from ..models import Analysis, Company, CompanyProfile, CompanySize, FactSource
 from ..scoring import score_icp
 from ..usage import Usage, record_usage
 from ..website import WebPage
+from .anthropic_batch import BatchLedger, BatchSettings, MessageBatcher
 from .anthropic_errors import provider_error, retry_after_seconds, scrub
 from .anthropic_prompts import analysis_prompt, draft_prompt, research_prompt, system_blocks
 from .anthropic_replies import (
@@ -111,6 +115,9 @@ class AnthropicProvider:
     :param prices: the price table costs come from; default :func:`default_prices`.
     :param limiter: paces every call and learns from its rate-limit headers; share
         one across providers that use the same account. Default: a limiter of its own.
+    :param batch: send every call through Message Batches, recording them in this
+        ledger (the store) so a rerun finds them; ``None``: one Messages call each.
+    :param batch_settings: batch size, flush window and poll interval (with ``batch``).
     :raises AuthenticationError: no client and no API key.
     """
 
@@ -127,6 +134,8 @@ class AnthropicProvider:
         client: anthropic.AsyncAnthropic | None = None,
         prices: PriceTable | None = None,
         limiter: AdaptiveLimiter | None = None,
+        batch: BatchLedger | None = None,
+        batch_settings: BatchSettings | None = None,
     ) -> None:
         self.model: str = model or os.environ.get(MODEL_ENV) or DEFAULT_MODEL
         self.max_tokens = max_tokens
@@ -145,6 +154,11 @@ class AnthropicProvider:
         self._client = client
         self._secret = client.api_key or client.auth_token
         register_secret(self._secret)
+        self.batcher = (
+            MessageBatcher(client, batch, batch_settings, secret=self._secret)
+            if batch is not None
+            else None
+        )
 
     @property
     def generated_by(self) -> str:
@@ -238,6 +252,17 @@ class AnthropicProvider:
         output_config: OutputConfigParam = {
             "format": {"type": "json_schema", "schema": json_schema(reply_type)}
         }
+        if self.batcher is not None:
+            params: MessageCreateParamsNonStreaming = {
+                "model": self.model,
+                "max_tokens": self.max_tokens,
+                "system": system,
+                "messages": messages,
+                "output_config": output_config,
+            }
+            response = await self.batcher.create(params)
+            self._record_usage(response, batch=True)
+            return response
         async with await self.limiter.call():
             started = time.monotonic()
             try:
@@ -270,7 +295,7 @@ class AnthropicProvider:
         else:
             self.limiter.observe(exc.response.headers)
 
-    def _record_usage(self, response: ApiMessage) -> Usage:
+    def _record_usage(self, response: ApiMessage, *, batch: bool = False) -> Usage:
         tokens = response.usage
         usage = Usage(
             calls=1,
@@ -279,7 +304,8 @@ class AnthropicProvider:
             cache_read_tokens=tokens.cache_read_input_tokens or 0,
             cache_write_tokens=tokens.cache_creation_input_tokens or 0,
         )
-        usage = usage.model_copy(update={"cost_usd": self._prices.cost_usd(self.model, usage)})
+        price = self._prices.batch_cost_usd if batch else self._prices.cost_usd
+        usage = usage.model_copy(update={"cost_usd": price(self.model, usage)})
         record_usage(usage)
         return usage
 

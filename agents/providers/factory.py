@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from .base import Provider
 
 if TYPE_CHECKING:
+    from .batch_ledger import BatchLedger
     from .limits import AdaptiveLimiter
 
 __all__ = ["ProviderChoice", "ProviderConfigError", "make_provider", "resolve_choice"]
@@ -31,13 +32,18 @@ def make_provider(
     *,
     model: str | None = None,
     limiter: AdaptiveLimiter | None = None,
+    batch: BatchLedger | None = None,
 ) -> Provider:
     """The provider asked for; Claude paces its calls with ``limiter``.
+
+    With ``batch`` (a ledger), Claude sends its calls as Message Batches, recorded
+    there; batch timing comes from the environment (:meth:`BatchSettings.from_env`).
 
     The SDK is imported only here, when Claude is chosen: it costs seconds at
     start-up that an offline run should not pay.
 
-    :raises ProviderConfigError: ``anthropic`` asked for without an API key.
+    :raises ProviderConfigError: ``anthropic`` asked for without an API key, or bad
+        batch timing in the environment.
     """
     resolved = resolve_choice(choice)
     if resolved == "offline":
@@ -50,5 +56,14 @@ def make_provider(
             " (or use --llm offline, the rule-based provider that needs no network)"
         )
     from .anthropic import AnthropicProvider
+    from .anthropic_batch import BatchSettings
 
-    return AnthropicProvider(model=model, limiter=limiter)
+    batch_settings = None
+    if batch is not None:
+        try:
+            batch_settings = BatchSettings.from_env()
+        except ValueError as exc:
+            raise ProviderConfigError(str(exc)) from None
+    return AnthropicProvider(
+        model=model, limiter=limiter, batch=batch, batch_settings=batch_settings
+    )

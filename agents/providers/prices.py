@@ -9,6 +9,8 @@ Prices change more often than code, so they are a table, and a JSON or TOML file
     cache_write = 2.5
     cache_read = 0.2
 
+    batch_factor = 0.5   # optional: what Message Batches pay of these prices
+
 (JSON: ``{"models": {"claude-sonnet-5": {"input": 2.0, ...}}}``.)
 
 A model the table does not know costs 0.0 and is logged once as a warning, so a
@@ -33,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..usage import Usage
 
 __all__ = [
+    "BATCH_PRICE_FACTOR",
     "DEFAULT_PRICES",
     "PRICES_AS_OF",
     "PRICES_ENV",
@@ -89,6 +92,9 @@ DEFAULT_PRICES: Mapping[str, ModelPrice] = {
     "claude-sonnet-4-5": ModelPrice(input=3.0, output=15.0, cache_write=3.75, cache_read=0.30),
 }
 
+BATCH_PRICE_FACTOR = 0.5
+"""What a Message Batches request pays of the prices above (every token kind: half)."""
+
 _SNAPSHOT_SUFFIX = re.compile(r"-\d{8}$")
 
 
@@ -104,8 +110,12 @@ def _without_snapshot(model: str) -> str:
 class PriceTable:
     """Prices by model id, and the cost of a call's usage under them."""
 
-    def __init__(self, prices: Mapping[str, ModelPrice]) -> None:
+    def __init__(
+        self, prices: Mapping[str, ModelPrice], batch_factor: float = BATCH_PRICE_FACTOR
+    ) -> None:
         self._prices = dict(prices)
+        self.batch_factor = batch_factor
+        """The share of these prices a Message Batches request pays."""
         self._warned: set[str] = set()
         self._lock = threading.Lock()
 
@@ -129,9 +139,16 @@ class PriceTable:
             return 0.0
         return price.cost_usd(usage)
 
-    def with_overrides(self, prices: Mapping[str, ModelPrice]) -> PriceTable:
+    def batch_cost_usd(self, model: str, usage: Usage) -> float:
+        """The cost of ``usage`` sent through Message Batches: :attr:`batch_factor` of the price."""
+        return round(self.cost_usd(model, usage) * self.batch_factor, 8)
+
+    def with_overrides(
+        self, prices: Mapping[str, ModelPrice], batch_factor: float | None = None
+    ) -> PriceTable:
         """This table with ``prices`` added, replacing rows of the same model."""
-        return PriceTable({**self._prices, **prices})
+        factor = self.batch_factor if batch_factor is None else batch_factor
+        return PriceTable({**self._prices, **prices}, factor)
 
     def _warn_unknown(self, model: str) -> None:
         with self._lock:
@@ -148,15 +165,16 @@ class PriceTable:
 class _PriceFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    models: dict[str, ModelPrice]
+    models: dict[str, ModelPrice] = Field(default_factory=dict)
+    batch_factor: float | None = Field(default=None, gt=0, le=1, allow_inf_nan=False)
 
 
-def _read_price_file(path: Path) -> Mapping[str, ModelPrice]:
+def _read_price_file(path: Path) -> _PriceFile:
     """:raises ValueError: unreadable file, bad JSON/TOML or bad rows, naming the file."""
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-        return _PriceFile.model_validate(data).models
+        return _PriceFile.model_validate(data)
     except OSError as exc:
         raise ValueError(f"cannot read price file {path}: {exc.strerror}") from exc
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -179,7 +197,8 @@ def load_prices(path: str | Path | None = None) -> PriceTable:
     source = path if path is not None else os.environ.get(PRICES_ENV)
     if not source:
         return table
-    return table.with_overrides(_read_price_file(Path(source)))
+    overrides = _read_price_file(Path(source))
+    return table.with_overrides(overrides.models, overrides.batch_factor)
 
 
 @functools.cache

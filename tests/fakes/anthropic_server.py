@@ -41,6 +41,7 @@ from typing import Any
 
 from salesbus.agents.providers.anthropic import AnalysisReply, DraftReply, ResearchReply
 
+from .anthropic_batches import FakeBatches
 from .anthropic_limits import CacheModel, RateLimits, count_tokens
 
 __all__ = [
@@ -248,7 +249,10 @@ Responder = Callable[[RecordedRequest], Reply]
 
 
 class FakeAnthropicServer:
-    """``POST /v1/messages`` on 127.0.0.1, a free port, answered from a script."""
+    """``POST /v1/messages`` on 127.0.0.1, a free port, answered from a script.
+
+    The Message Batches endpoints are :attr:`batches`.
+    """
 
     def __init__(
         self,
@@ -274,6 +278,8 @@ class FakeAnthropicServer:
         self._stopping = threading.Event()
         self._http: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.batches = FakeBatches(self._batch_item, Reply.error, lambda: self.base_url)
+        """The Message Batches endpoints (``anthropic_batches``), answered by ``responder``."""
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -352,6 +358,8 @@ class FakeAnthropicServer:
             rejection = self._rejection(request)
             if rejection is not None:
                 return rejection
+        if self.batches.handles(request.path):
+            return self.batches.route(request)
         limit_headers: dict[str, str] = {}
         if self.rate_limits is not None:
             prompt_tokens = sum(count_tokens(text) for text in _texts(request.body.get("system")))
@@ -374,12 +382,28 @@ class FakeAnthropicServer:
         return reply
 
     def _rejection(self, request: RecordedRequest) -> Reply | None:
-        if request.method != "POST" or request.path.split("?")[0] != "/v1/messages":
+        batches = self.batches.handles(request.path)
+        messages = request.method == "POST" and request.path.split("?")[0] == "/v1/messages"
+        if not (batches or messages):
             return Reply.error(404, f"fake server: no route {request.method} {request.path}")
         if self.api_key is not None and request.api_key != self.api_key:
             return Reply.error(401, "invalid x-api-key")
+        if batches:
+            return None
         problem = _shape_problem(request.body)
         return Reply.error(400, problem) if problem else None
+
+    def _batch_item(self, request: RecordedRequest) -> tuple[int, dict[str, Any]]:
+        """One request of a batch, answered as ``/v1/messages`` would: status and body."""
+        problem = _shape_problem(request.body)
+        if problem:
+            reply = Reply.error(400, problem)
+        elif self.responder is not None:
+            reply = self.responder(request)
+        else:
+            reply = Reply.error(500, "fake server: batch requests need a responder")
+        body, _ = self._render(reply, request)
+        return reply.status, json.loads(body)
 
     def _render(self, reply: Reply, request: RecordedRequest) -> tuple[bytes, dict[str, str]]:
         number = next(self._ids)

@@ -53,13 +53,16 @@ async def run(
     server: FakeAnthropicServer, db: Path, leads: list[Company], **settings: float
 ) -> BatchProgress:
     provider = AnthropicProvider(api_key=API_KEY, base_url=server.base_url, model=MODEL)
-    async with Pipeline(
-        example_campaign(),
-        db=db,
-        settings=RunSettings(llm="anthropic", model=MODEL, fetch_websites=False, **settings),
-        provider=provider,
-    ) as pipeline:
-        await pipeline.run(leads)
+    try:
+        async with Pipeline(
+            example_campaign(),
+            db=db,
+            settings=RunSettings(llm="anthropic", model=MODEL, fetch_websites=False, **settings),
+            provider=provider,
+        ) as pipeline:
+            await pipeline.run(leads)
+    finally:
+        await provider.aclose()  # a provider passed in is the caller's to close
     assert pipeline.last_progress is not None
     return pipeline.last_progress
 
