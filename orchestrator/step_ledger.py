@@ -99,20 +99,23 @@ async def open_ledger(transport: NatsTransport) -> KeyValue | None:
         try:
             return await js.key_value(name)
         except BucketNotFoundError:
-            bucket = await js.create_key_value(
-                KeyValueConfig(
-                    bucket=name,
-                    history=1,
-                    ttl=ledger_ttl(transport),
-                    max_bytes=LEDGER_MAX_BYTES,
-                    storage=transport.storage,
-                    description="salesbus: outcomes of finished steps by input event id",
-                )
-            )
-            info = await js.stream_info(f"KV_{name}")
-            info.config.discard = DiscardPolicy.OLD
-            await js.update_stream(info.config)
-            return bucket
+            pass
+        config = KeyValueConfig(
+            bucket=name,
+            history=1,
+            ttl=ledger_ttl(transport),
+            max_bytes=LEDGER_MAX_BYTES,
+            storage=transport.storage,
+            description="salesbus: outcomes of finished steps by input event id",
+        )
+        try:
+            bucket = await js.create_key_value(config)
+        except NatsError:  # another worker made it meanwhile (and set its discard policy)
+            return await js.key_value(name)
+        info = await js.stream_info(f"KV_{name}")
+        info.config.discard = DiscardPolicy.OLD
+        await js.update_stream(info.config)
+        return bucket
     except (NatsError, TimeoutError) as exc:
         logger.warning(
             "no step ledger (%r): a redelivered event reruns its step, model call included", exc

@@ -174,3 +174,21 @@ async def test_the_ledger_keeps_one_outcome_per_input_and_drops_its_oldest_when_
     config = info.config
     assert (config.max_msgs_per_subject, config.max_age) == (1, ledger_ttl(transport))
     assert (config.max_bytes, config.discard) == (LEDGER_MAX_BYTES, DiscardPolicy.OLD)
+
+
+async def test_workers_starting_together_all_get_the_ledger(make_transport: MakeTransport) -> None:
+    transports = [make_transport() for _ in range(4)]
+    opened: list[object] = []
+
+    async def open_one(transport: NatsTransport) -> None:
+        opened.append(await open_ledger(transport))
+
+    try:
+        async with anyio.create_task_group() as starting:
+            for transport in transports:
+                starting.start_soon(open_one, transport)
+    finally:
+        for transport in transports:
+            await transport.aclose()
+    assert len(opened) == 4
+    assert None not in opened
