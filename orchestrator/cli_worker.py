@@ -168,7 +168,14 @@ async def show_broker(url: str) -> None:
     finally:
         await broker.aclose()
     table = Table(
-        "worker", "agents", "handled", "failed", "in flight", "last beat", title="workers"
+        "worker",
+        "agents",
+        "handled",
+        "failed",
+        "in flight",
+        "replayed",
+        "last beat",
+        title="workers",
     )
     for beat in workers:
         table.add_row(
@@ -177,6 +184,7 @@ async def show_broker(url: str) -> None:
             str(beat.handled),
             str(beat.failed),
             str(beat.in_flight),
+            str(beat.replayed),
             beat.beat_at.strftime("%H:%M:%S"),
         )
     out.print(table if workers else "[yellow]no live workers[/]")

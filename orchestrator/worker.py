@@ -89,9 +89,8 @@ async def run_worker(
                 interceptors=instrumentation.interceptors,
             ) as bus:
                 # Innermost: an outcome is recorded after the tracing interceptors saw it.
-                bus.add_interceptor(
-                    StepLedger(bus, await open_ledger(transport), wanted, faults_from_env())
-                )
+                ledger = StepLedger(bus, await open_ledger(transport), wanted, faults_from_env())
+                bus.add_interceptor(ledger)
                 runtime = AgentRuntime(
                     bus,
                     forward_outputs=False,
@@ -105,7 +104,7 @@ async def run_worker(
                 ]
                 logger.warning("worker running %s on %s", ", ".join(wanted), settings.transport)
                 async with anyio.create_task_group() as beats:
-                    beats.start_soon(heartbeat, transport, bus, wanted)
+                    beats.start_soon(heartbeat, transport, bus, wanted, lambda: ledger.replayed)
                     if stop is None:
                         stop = anyio.Event()
                         beats.start_soon(_stop_on_signal, stop)

@@ -19,11 +19,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import anyio
 import pytest
 
 from salesbus.bus.nats_transport import NatsTransport
 from salesbus.orchestrator.step_ledger import ledger_bucket
-from salesbus.orchestrator.workers import live_workers
+from salesbus.orchestrator.workers import HEARTBEAT_EVERY, live_workers
 from tests.fakes.anthropic_server import FakeAnthropicServer, RecordedRequest, pipeline_responder
 from tests.nats_server import NatsServer
 from tests.orchestrator.test_kill_resume import COMPANIES, assert_finished_exactly_once
@@ -77,6 +78,7 @@ def test_a_worker_killed_after_its_step_finished_never_makes_the_model_paid_twic
             assert doomed.wait(timeout=60) == -signal.SIGKILL
             finish(run)
             requests = claude.requests
+            asyncio.run(_replay_reported(server.url))
         survivor_log = survivor.stderr.read() if survivor.stderr else b""
 
     assert_finished_exactly_once(tmp_path / "s.db")
@@ -109,5 +111,16 @@ async def _delete_ledger_once_both_run(url: str) -> None:
         else:
             raise AssertionError("the workers did not start within 10 s")
         await transport.js.delete_key_value(ledger_bucket(transport))
+    finally:
+        await transport.aclose()
+
+
+async def _replay_reported(url: str) -> None:
+    """The survivor's liveness beat (what ``salesbus status`` shows) counts its replay."""
+    transport = NatsTransport(url)
+    try:
+        with anyio.fail_after(HEARTBEAT_EVERY * 3):
+            while 1 not in [beat.replayed for beat in await live_workers(transport)]:
+                await anyio.sleep(0.1)
     finally:
         await transport.aclose()
