@@ -291,10 +291,17 @@ class NatsTransport(Transport):
         """Make the durable consumer of a subscription that another process will make.
 
         Events published from now on wait in it for that process, even if it
-        starts later (an orchestrator declares its workers' subscriptions).
+        starts later (an orchestrator declares its workers' subscriptions). One
+        that exists is left as it is: the process that consumes it set its
+        ``ack_wait`` for its handlers (a shorter one would redeliver a step that
+        is still running, and have it paid for twice).
         """
-        await self.connect()
-        await self.create_consumer(consumer_name(subscription_name), event_type)
+        js = await self.connect()
+        name = consumer_name(subscription_name)
+        try:
+            await js.consumer_info(self.stream, name)
+        except NotFoundError:
+            await self.create_consumer(name, event_type)
 
     # -- sending -----------------------------------------------------------------------
 

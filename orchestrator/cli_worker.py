@@ -64,6 +64,13 @@ def worker(
     llm_concurrency: Annotated[int, typer.Option(min=1, help="Model calls at once.")] = 16,
     rpm: Annotated[float | None, typer.Option(help="Model requests per minute, at most.")] = None,
     step_timeout: Annotated[float, typer.Option(help="Seconds per step attempt.")] = 120.0,
+    fetch_websites: Annotated[
+        bool | None,
+        typer.Option(
+            "--fetch-websites/--no-fetch-websites",
+            help="Read company websites (default: with Claude, not offline).",
+        ),
+    ] = None,
     log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "WARNING",
     otlp: Annotated[
@@ -87,6 +94,7 @@ def worker(
             llm_concurrency=llm_concurrency,
             requests_per_minute=rpm,
             step_timeout=step_timeout,
+            fetch_websites=fetch_websites,
             simulation=Simulation(latency=simulate_latency),
         ),
     )
@@ -160,7 +168,14 @@ async def show_broker(url: str) -> None:
     finally:
         await broker.aclose()
     table = Table(
-        "worker", "agents", "handled", "failed", "in flight", "last beat", title="workers"
+        "worker",
+        "agents",
+        "handled",
+        "failed",
+        "in flight",
+        "replayed",
+        "last beat",
+        title="workers",
     )
     for beat in workers:
         table.add_row(
@@ -169,6 +184,7 @@ async def show_broker(url: str) -> None:
             str(beat.handled),
             str(beat.failed),
             str(beat.in_flight),
+            str(beat.replayed),
             beat.beat_at.strftime("%H:%M:%S"),
         )
     out.print(table if workers else "[yellow]no live workers[/]")

@@ -3,7 +3,9 @@
 The orchestrator (``run``/``serve``) keeps the store and publishes each step's
 input; workers subscribe the agents under their shared names, so however many
 run, each event is handled by one of them. A worker that dies holding events
-loses nothing: the broker redelivers what it had not acked to another.
+loses nothing: the broker redelivers what it had not acked to another, and
+its step ledger (:mod:`.step_ledger`) keeps a step that had finished from
+running, and paying its model, a second time.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from salesbus.agents.runtime import AgentRuntime
 from salesbus.agents.website import FetchSettings, WebsiteFetcher
 from salesbus.bus import EventBus
 
+from .faults import faults_from_env
 from .runner import Instrumentation, RunSettings, build_provider
 from .sales import sales_pipeline
+from .step_ledger import StepLedger, open_ledger
 from .transports import TransportConfigError, nats_transport
 from .workers import heartbeat
 
@@ -84,6 +88,9 @@ async def run_worker(
                 shutdown_timeout=STOP_GRACE,
                 interceptors=instrumentation.interceptors,
             ) as bus:
+                # Innermost: an outcome is recorded after the tracing interceptors saw it.
+                ledger = StepLedger(bus, await open_ledger(transport), wanted, faults_from_env())
+                bus.add_interceptor(ledger)
                 runtime = AgentRuntime(
                     bus,
                     forward_outputs=False,
@@ -97,7 +104,7 @@ async def run_worker(
                 ]
                 logger.warning("worker running %s on %s", ", ".join(wanted), settings.transport)
                 async with anyio.create_task_group() as beats:
-                    beats.start_soon(heartbeat, transport, bus, wanted)
+                    beats.start_soon(heartbeat, transport, bus, wanted, lambda: ledger.replayed)
                     if stop is None:
                         stop = anyio.Event()
                         beats.start_soon(_stop_on_signal, stop)

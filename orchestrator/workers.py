@@ -11,6 +11,7 @@ import json
 import os
 import re
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import anyio
@@ -40,6 +41,8 @@ class WorkerBeat(BaseModel):
     handled: int
     failed: int
     in_flight: int
+    replayed: int = 0
+    """Redelivered inputs answered from the step ledger (a model call saved each)."""
 
 
 def worker_id() -> str:
@@ -55,7 +58,12 @@ async def _bucket(transport: NatsTransport) -> KeyValue:
         return await js.create_key_value(bucket=name, ttl=LIVENESS_TTL)
 
 
-async def heartbeat(transport: NatsTransport, bus: EventBus, agents: list[str]) -> None:
+async def heartbeat(
+    transport: NatsTransport,
+    bus: EventBus,
+    agents: list[str],
+    replayed: Callable[[], int] = lambda: 0,
+) -> None:
     """Beat every :data:`HEARTBEAT_EVERY` seconds until cancelled, then say goodbye."""
     bucket = await _bucket(transport)
     key = worker_id()
@@ -73,6 +81,7 @@ async def heartbeat(transport: NatsTransport, bus: EventBus, agents: list[str]) 
                 handled=sum(s.delivered for s in stats.subscriptions),
                 failed=sum(s.failed for s in stats.subscriptions),
                 in_flight=stats.outstanding,
+                replayed=replayed(),
             )
             await bucket.put(key, beat.model_dump_json().encode())
             await anyio.sleep(HEARTBEAT_EVERY)

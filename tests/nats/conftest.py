@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from salesbus.bus.nats_transport import NatsTransport
+from tests.nats_server import NatsServer
 
 _streams = itertools.count()
 
@@ -33,3 +35,10 @@ def make_transport(nats_url: str, stream_name: str) -> Callable[..., NatsTranspo
         return NatsTransport(nats_url, stream=stream_name, prefix=stream_name.lower(), **options)
 
     return make
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A server of the test's own (end-to-end tests restart it, or use the default stream)."""
+    with NatsServer(tmp_path / "jetstream") as running:
+        yield running

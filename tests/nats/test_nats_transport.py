@@ -251,3 +251,23 @@ async def test_the_stream_depth_is_reported_per_subject(make_transport: MakeTran
         for n in range(3):
             await bus.publish(Tick(n=n))
         assert await transport.depth() == {f"{transport.prefix}.ev.tests.Tick": 3}
+
+
+async def test_declaring_a_subscription_keeps_the_ack_wait_its_consumer_was_given(
+    make_transport: MakeTransport,
+) -> None:
+    """An orchestrator declaring its workers' consumers must not shorten their ack_wait:
+    a step still running past it would be redelivered and paid for twice."""
+    worker = make_transport(ack_wait=150.0)
+    await worker.connect()
+    await worker.create_consumer("agent_slow", Tick)
+    orchestrator = make_transport(ack_wait=30.0)
+    try:
+        await orchestrator.declare(Tick, "agent:slow")
+        await orchestrator.declare(Tick, "agent:new")
+        kept = await orchestrator.js.consumer_info(orchestrator.stream, "agent_slow")
+        made = await orchestrator.js.consumer_info(orchestrator.stream, "agent_new")
+    finally:
+        await orchestrator.aclose()
+        await worker.aclose()
+    assert (kept.config.ack_wait, made.config.ack_wait) == (150.0, 30.0)

@@ -30,18 +30,20 @@ from tests.orchestrator.test_kill_resume import (
 )
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[NatsServer]:
-    with NatsServer(tmp_path / "jetstream") as running:
-        yield running
-
-
-def start_worker(tmp: Path, url: str, *extra: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    tmp: Path,
+    url: str,
+    *extra: str,
+    llm: str = "offline",
+    concurrency: int = 4,
+    extra_env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
     campaign, _ = write_inputs(tmp)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "ANTHROPIC_"))}
+    env.update(extra_env or {})
     command = [
         *(sys.executable, "-m", "salesbus.orchestrator.cli", "worker", "--transport", url),
-        *("--campaign", str(campaign), "--llm", "offline", "--concurrency", "4"),
+        *("--campaign", str(campaign), "--llm", llm, "--concurrency", str(concurrency)),
         *("--simulate-latency", "0.04", "--step-timeout", "2"),
         *extra,
     ]
@@ -54,7 +56,7 @@ def start_worker(tmp: Path, url: str, *extra: str) -> subprocess.Popen[bytes]:
 def workers(tmp_path: Path, server: NatsServer) -> Iterator[list[subprocess.Popen[bytes]]]:
     started = [start_worker(tmp_path, server.url) for _ in range(2)]
     try:
-        asyncio.run(_wait_for_consumer(server.url, "agent_research"))
+        asyncio.run(wait_for_consumer(server.url, "agent_research"))
         yield started
     finally:
         for process in started:
@@ -64,7 +66,7 @@ def workers(tmp_path: Path, server: NatsServer) -> Iterator[list[subprocess.Pope
             process.wait(timeout=30)
 
 
-async def _wait_for_consumer(url: str, name: str) -> None:
+async def wait_for_consumer(url: str, name: str) -> None:
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()
@@ -170,7 +172,7 @@ def test_an_event_crossing_the_broker_is_a_send_span_here_and_a_process_span_the
 ) -> None:
     worker = start_worker(tmp_path, server.url, "--otlp", receiver.url)
     try:
-        asyncio.run(_wait_for_consumer(server.url, "agent_research"))
+        asyncio.run(wait_for_consumer(server.url, "agent_research"))
         finish(run_batch(tmp_path, server.url, "--otlp", receiver.url))
         spans = receiver.wait_for(lambda spans: any(_crossing(spans)), timeout=20)
     finally:
