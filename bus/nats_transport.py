@@ -1,11 +1,19 @@
 """A NATS JetStream transport: the bus across processes and machines.
 
 Install with ``pip install salesbus[nats]``. One stream holds the bus
-(``<prefix>.ev.<event type>`` per event type, ``<prefix>.dead.<event type>``
-for dead letters); every subscription is a durable pull consumer named after
+(``<prefix>.ev.<owner>.<event type>`` per event type, ``<prefix>.dead.<owner>.<event
+type>`` for dead letters); every subscription is a durable pull consumer named after
 the subscription, so processes that subscribe under the same name compete for
 its events (workers share the work) while differently named subscriptions each
 get every event (fan-out).
+
+The owner token says whose work an event is (``owner_of``: for salesbus, the
+batch; ``_`` for none). A transport made with an ``owner`` (an orchestrator's)
+scopes its subscriptions to that owner's events, under consumer names that
+carry the owner: two orchestrators on one broker never take each other's
+status events, and one restarted for the same owner finds the events
+published while it was down in its consumers. A transport without one (a
+worker's) subscribes across owners, so workers share every owner's work.
 
 Delivery is at least once: a message is acked after its handler returned,
 nak'd with a delay after it raised (redelivered, perhaps to another process),
@@ -27,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from contextvars import copy_context
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +69,7 @@ from .inbox import Receipt
 from .subscription import Subscription
 from .transport import Transport
 
-__all__ = ["DeadLetterMessage", "NatsTransport", "subject_token"]
+__all__ = ["DeadLetterMessage", "NatsTransport", "owner_token", "subject_token"]
 
 logger = logging.getLogger("salesbus.bus.nats")
 
@@ -71,6 +80,22 @@ _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_\-]")
 def subject_token(type_name: str) -> str:
     """An event type's name as subject tokens (dots kept, anything else unsafe becomes ``_``)."""
     return ".".join(part or "_" for part in _UNSAFE.sub("_", type_name).split("."))
+
+
+def owner_token(owner: str | None) -> str:
+    """An owner as one subject token (``_`` for none); also a consumer name's suffix."""
+    return _UNSAFE_NAME.sub("_", owner)[:64] if owner else "_"
+
+
+def _subject_matches(pattern: str, subject: str) -> bool:
+    """Whether a NATS filter subject (``*`` one token, ``>`` the rest) takes ``subject``."""
+    want, have = pattern.split("."), subject.split(".")
+    for index, token in enumerate(want):
+        if token == ">":
+            return len(have) > index
+        if index >= len(have) or (token != "*" and token != have[index]):
+            return False
+    return len(want) == len(have)
 
 
 def consumer_name(subscription_name: str) -> str:
@@ -136,6 +161,10 @@ class NatsTransport(Transport):
     :param max_age: seconds the stream keeps a message (handled or not).
     :param publish_retry_for: seconds ``publish`` keeps retrying while the broker is
         unreachable (restarting); the event id makes a retry that did land harmless.
+    :param owner: whose events this process's subscriptions take (an orchestrator's
+        batch); ``None``: everyone's (workers). Part of the consumer names, so it must
+        be the same when the owner's process restarts.
+    :param owner_of: the owner of an event being published (its subject's owner token).
     """
 
     def __init__(
@@ -153,6 +182,8 @@ class NatsTransport(Transport):
         storage: StorageType = StorageType.FILE,
         max_age: float = 7 * 24 * 3600.0,
         publish_retry_for: float = 60.0,
+        owner: str | None = None,
+        owner_of: Callable[[Event], str | None] | None = None,
     ) -> None:
         if max_deliver < 1:
             raise ValueError("max_deliver must be at least 1")
@@ -168,6 +199,8 @@ class NatsTransport(Transport):
         self.storage = storage
         self.max_age = max_age
         self.publish_retry_for = publish_retry_for
+        self.owner = owner
+        self.owner_of = owner_of
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._task_group: TaskGroup | None = None
@@ -221,13 +254,15 @@ class NatsTransport(Transport):
 
     # -- routing -----------------------------------------------------------------------
 
-    def subject(self, event_type: type[Event]) -> str:
-        return f"{self.prefix}.ev.{subject_token(event_type.type_name)}"
+    def subject(self, event_type: type[Event], owner: str | None = None) -> str:
+        return f"{self.prefix}.ev.{owner_token(owner)}.{subject_token(event_type.type_name)}"
 
-    def filter_subjects(self, event_type: type[Event]) -> list[str]:
-        """The subjects a subscription to ``event_type`` pulls from: it and its known subclasses."""
+    def filter_subjects(self, event_type: type[Event], owner: str | None = None) -> list[str]:
+        """The subjects a subscription to ``event_type`` pulls from: it and its known
+        subclasses, of ``owner``'s events (of anyone's for ``None``)."""
+        scope = f"{self.prefix}.ev.{owner_token(owner) if owner else '*'}"
         if event_type is Event:
-            return [f"{self.prefix}.ev.>"]
+            return [f"{self.prefix}.ev.{owner_token(owner)}.>" if owner else f"{self.prefix}.ev.>"]
         seen: set[type[Event]] = set()
         stack = [event_type]
         while stack:
@@ -235,7 +270,7 @@ class NatsTransport(Transport):
             if cls not in seen:
                 seen.add(cls)
                 stack.extend(cls.__subclasses__())
-        return sorted({self.subject(cls) for cls in seen})
+        return sorted({f"{scope}.{subject_token(cls.type_name)}" for cls in seen})
 
     def attach(self, subscription: Subscription[Any]) -> None:
         consumer = _Consumer(self, subscription, self._unique_name(subscription))
@@ -249,11 +284,14 @@ class NatsTransport(Transport):
         Within one process two subscriptions of one name both get every event,
         as on the memory transport; across processes the n-th subscription of a
         name shares its consumer with the other processes' n-th (they subscribe
-        in the same order).
+        in the same order). An owner's subscriptions carry its name: another
+        owner's of the same subscription name are other consumers.
         """
         if not subscription.durable:
             return f"transient_{new_event_id()}"
         base = consumer_name(subscription.name)
+        if self.owner is not None:
+            base = f"{base}--{owner_token(self.owner)}"
         taken = {consumer.name for consumer in self._consumers.values()}
         name, n = base, 1
         while name in taken:
@@ -267,12 +305,13 @@ class NatsTransport(Transport):
             consumer.stop()
 
     async def create_consumer(
-        self, name: str, event_type: type[Event], *, durable: bool = True
+        self, name: str, event_type: type[Event], *, durable: bool = True, owner: str | None = None
     ) -> None:
         """Create (or update) the consumer a subscription named ``name`` pulls from.
 
         A durable one that exists (another process made it, or an earlier run)
-        keeps its position and gets this filter and these limits.
+        keeps its position and gets this filter and these limits. ``owner``:
+        only that owner's events (see the module docstring).
         """
         config = ConsumerConfig(
             durable_name=name if durable else None,
@@ -281,7 +320,7 @@ class NatsTransport(Transport):
             deliver_policy=DeliverPolicy.NEW,
             max_deliver=self.max_deliver,
             ack_wait=self.ack_wait,
-            filter_subjects=self.filter_subjects(event_type),
+            filter_subjects=self.filter_subjects(event_type, owner),
             inactive_threshold=self.inactive_threshold if durable else 5.0,
             max_ack_pending=-1,
         )
@@ -291,7 +330,8 @@ class NatsTransport(Transport):
         """Make the durable consumer of a subscription that another process will make.
 
         Events published from now on wait in it for that process, even if it
-        starts later (an orchestrator declares its workers' subscriptions). One
+        starts later (an orchestrator declares its workers' subscriptions, which
+        take every owner's events, whatever this transport's owner). One
         that exists is left as it is: the process that consumes it set its
         ``ack_wait`` for its handlers (a shorter one would redeliver a step that
         is still running, and have it paid for twice).
@@ -314,7 +354,8 @@ class NatsTransport(Transport):
         traceparent = event.trace_context.get("traceparent") if event.trace_context else None
         if traceparent:
             headers["traceparent"] = traceparent
-        subject, payload = self.subject(type(event)), encode_event(event)
+        owner = self.owner_of(event) if self.owner_of is not None else None
+        subject, payload = self.subject(type(event), owner), encode_event(event)
         deadline = anyio.current_time() + self.publish_retry_for
         delay = 0.1
         while True:
@@ -449,10 +490,16 @@ class NatsTransport(Transport):
         await js.delete_msg(self.stream, sequence)
 
     async def depth(self) -> dict[str, int]:
-        """Messages held in the stream per subject (events and dead letters)."""
+        """Messages held in the stream per event type, all owners together: ``<prefix>.ev.<type>``
+        for events, ``<prefix>.dead.<type>`` for dead letters."""
         js = await self.connect()
         info = await js.stream_info(self.stream, subjects_filter=f"{self.prefix}.>")
-        return dict(sorted((info.state.subjects or {}).items()))
+        depth: dict[str, int] = {}
+        for subject, count in (info.state.subjects or {}).items():
+            head, kind, _owner, rest = [*subject.split(".", 3), "", "", ""][:4]
+            key = f"{head}.{kind}.{rest}" if rest else subject
+            depth[key] = depth.get(key, 0) + count
+        return dict(sorted(depth.items()))
 
 
 class _Consumer:
@@ -468,13 +515,13 @@ class _Consumer:
         self.failed = False
         self.expect_seq = 0
         """The stream sequence of the last event this process published to this consumer."""
-        self.subjects = frozenset(transport.filter_subjects(subscription.event_type))
-
+        self.owner = transport.owner
+        self.subjects = transport.filter_subjects(subscription.event_type, self.owner)
         self.scope = anyio.CancelScope()
 
     def receives(self, subject: str) -> bool:
         """Whether this consumer's filter takes ``subject``."""
-        return subject in self.subjects or f"{self.transport.prefix}.ev.>" in self.subjects
+        return any(_subject_matches(pattern, subject) for pattern in self.subjects)
 
     def start(self, task_group: TaskGroup, subscription: Subscription[Any]) -> None:
         task_group.start_soon(self._run, subscription, name=f"nats:{self.name}")
@@ -497,7 +544,9 @@ class _Consumer:
 
     async def _bind(self, subscription: Subscription[Any]) -> JetStreamContext.PullSubscription:
         transport = self.transport
-        await transport.create_consumer(self.name, subscription.event_type, durable=self.durable)
+        await transport.create_consumer(
+            self.name, subscription.event_type, durable=self.durable, owner=self.owner
+        )
         return await transport.js.pull_subscribe_bind(consumer=self.name, stream=transport.stream)
 
     async def _pull(

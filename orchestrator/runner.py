@@ -309,7 +309,9 @@ async def _run(
                 fetcher = instrumentation.wrap_fetcher(fetcher)
         step_timeout = None if settings.batch_api else settings.step_timeout
         spec = sales_pipeline(provider, campaign, fetcher=fetcher, step_timeout=step_timeout)
-        transport = make_transport(settings.transport, ack_wait=_ACK_WAIT)
+        transport = make_transport(
+            settings.transport, ack_wait=_ACK_WAIT, batch_id=prepared.batch.id
+        )
         async with EventBus(transport=transport, interceptors=instrumentation.interceptors) as bus:
             if transport is not None:
                 await declare_agents(transport, [(s.name, s.consumes) for s in spec.steps])

@@ -3,6 +3,13 @@
 ``memory`` (or nothing): one process, agents in it. ``nats://host:port``: the
 bus is a NATS JetStream stream; ``run``/``serve`` keep the store and the
 orchestrator, ``salesbus worker`` processes run the agents.
+
+On a broker every event's subject carries its batch (:func:`event_batch`; the
+agent runtime copies a step input's ``batch_id`` into the step's status
+events), and each batch's orchestrator subscribes as that batch's owner: its
+status consumers are the batch's own, so orchestrators of different batches
+(``run`` processes, or the service's concurrent batches) never take each
+other's events, while the workers' agent consumers are shared by all.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ __all__ = [
     "TransportConfigError",
     "agent_subscription",
     "check_transport",
+    "event_batch",
     "is_broker",
     "make_transport",
 ]
@@ -31,16 +39,26 @@ def is_broker(url: str | None) -> bool:
     return bool(url) and url != "memory"
 
 
-def make_transport(url: str | None, *, ack_wait: float = 60.0) -> Transport | None:
+def make_transport(
+    url: str | None, *, ack_wait: float = 60.0, batch_id: str | None = None
+) -> Transport | None:
     """The transport for ``url``; ``None`` for the memory transport (the bus's default).
 
     :param ack_wait: seconds a process may hold an event (longer than a step's timeout).
+    :param batch_id: the batch this process orchestrates: its subscriptions take that
+        batch's events only (``None``: every batch's, as a worker).
     :raises TransportConfigError: an unknown scheme, or nats-py is not installed.
     """
     if not is_broker(url):
         return None
     assert url is not None
-    return nats_transport(url, ack_wait=ack_wait)
+    return nats_transport(url, ack_wait=ack_wait, batch_id=batch_id)
+
+
+def event_batch(event: Event) -> str | None:
+    """The batch an event belongs to: its subject's owner token on a broker."""
+    batch_id = getattr(event, "batch_id", None)
+    return batch_id if isinstance(batch_id, str) else None
 
 
 def check_transport(url: str) -> str:
@@ -58,13 +76,15 @@ def check_transport(url: str) -> str:
     return url
 
 
-def nats_transport(url: str, *, ack_wait: float = 60.0) -> NatsTransport:
+def nats_transport(
+    url: str, *, ack_wait: float = 60.0, batch_id: str | None = None
+) -> NatsTransport:
     check_transport(url)
     try:
         from salesbus.bus.nats_transport import NatsTransport
     except ImportError as missing:
         raise TransportConfigError(str(missing)) from missing
-    return NatsTransport(url, ack_wait=ack_wait)
+    return NatsTransport(url, ack_wait=ack_wait, owner=batch_id, owner_of=event_batch)
 
 
 def agent_subscription(step_name: str) -> str:

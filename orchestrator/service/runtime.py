@@ -15,11 +15,9 @@ whose lease another live process holds is not run; the log and the batch's
 ``error`` say who holds it.
 
 On a broker transport (``--transport nats://…``) the agents run in ``salesbus
-worker`` processes and each batch's orchestrator pulls its status events from
-the broker's durable consumers, which are named per subscription, not per
-batch: two batches' orchestrators would share them and take each other's
-events. So there the service runs its batches one after another, in the order
-they were started.
+worker`` processes and each batch's orchestrator pulls its own batch's status
+events from durable consumers named after the batch (:mod:`..transports`), so
+batches run concurrently there too.
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -48,7 +45,6 @@ from ..retrying import reopen
 from ..runner import Instrumentation, RunSettings, build_provider, run_batch
 from ..states import AWAITING_APPROVAL, FAILED, TERMINAL_STATES
 from ..store import Store, WorkflowRecord
-from ..transports import is_broker
 from .admission import FairAdmission
 
 __all__ = ["BatchLimits", "NotRetryable", "ServiceRuntime", "Submission"]
@@ -138,7 +134,6 @@ class ServiceRuntime:
         self._stopping = False
         self._idle = anyio.Event()
         self._cancelled: set[str] = set()
-        self._one_at_a_time = anyio.Lock() if is_broker(settings.transport) else None
         hold = os.environ.get(HOLD_ENV)
         self._hold = Path(hold) if hold else None
 
@@ -327,19 +322,18 @@ class ServiceRuntime:
             if running.cancelled or self._stopping:
                 orchestrator.stop()
 
-        async with self._one_at_a_time or nullcontext():
-            await run_batch(
-                self.store,
-                [],
-                campaign,
-                settings,
-                batch_id=batch_id,
-                provider=self._provider(llm, settings.model),
-                instrumentation=self.instrumentation,
-                on_start=started,
-                admission=self.admission,
-                close_provider=False,
-            )
+        await run_batch(
+            self.store,
+            [],
+            campaign,
+            settings,
+            batch_id=batch_id,
+            provider=self._provider(llm, settings.model),
+            instrumentation=self.instrumentation,
+            on_start=started,
+            admission=self.admission,
+            close_provider=False,
+        )
         running.orchestrator = None
 
     async def _runnable(self, batch_id: str) -> int:

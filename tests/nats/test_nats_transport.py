@@ -242,7 +242,7 @@ async def test_the_trace_context_travels_in_a_traceparent_header(
             await nc.close()
     assert raw.headers is not None
     assert raw.headers["traceparent"] == traceparent
-    assert raw.subject == f"{transport.prefix}.ev.tests.Tick"
+    assert raw.subject == f"{transport.prefix}.ev._.tests.Tick"  # no owner
 
 
 async def test_the_stream_depth_is_reported_per_subject(make_transport: MakeTransport) -> None:
@@ -251,6 +251,16 @@ async def test_the_stream_depth_is_reported_per_subject(make_transport: MakeTran
         for n in range(3):
             await bus.publish(Tick(n=n))
         assert await transport.depth() == {f"{transport.prefix}.ev.tests.Tick": 3}
+
+
+async def test_the_stream_depth_adds_up_every_owners_events_per_event_type(
+    make_transport: MakeTransport,
+) -> None:
+    transport = make_transport(owner_of=_by_parity)
+    async with EventBus(transport=transport) as bus:
+        for n in range(5):
+            await bus.publish(Tick(n=n))
+        assert await transport.depth() == {f"{transport.prefix}.ev.tests.Tick": 5}
 
 
 async def test_declaring_a_subscription_keeps_the_ack_wait_its_consumer_was_given(
@@ -271,3 +281,59 @@ async def test_declaring_a_subscription_keeps_the_ack_wait_its_consumer_was_give
         await orchestrator.aclose()
         await worker.aclose()
     assert (kept.config.ack_wait, made.config.ack_wait) == (150.0, 30.0)
+
+
+def _by_parity(event: Event) -> str | None:
+    """Even ticks are owner ``even``'s, odd ones ``odd``'s; other events no one's."""
+    return ("odd" if event.n % 2 else "even") if isinstance(event, Tick) else None
+
+
+async def test_owners_subscribing_under_one_name_each_get_only_their_own_events(
+    make_transport: MakeTransport,
+) -> None:
+    """Two orchestrators' status subscriptions share a name, not their events; the
+    workers' owner-less subscription still shares everyone's."""
+    got: dict[str, list[int]] = {"even": [], "odd": [], "workers": [], "log:even": []}
+
+    def into(key: str) -> Callable[[Event], None]:
+        return lambda e: got[key].append(e.n if isinstance(e, Tick) else -1)
+
+    async with (
+        EventBus(transport=make_transport(owner="even", owner_of=_by_parity)) as even,
+        EventBus(transport=make_transport(owner="odd", owner_of=_by_parity)) as odd,
+        EventBus(transport=make_transport(owner_of=_by_parity)) as workers,
+    ):
+        even.subscribe(Tick, into("even"), name="orchestrator:status")
+        even.subscribe(Event, into("log:even"), name="orchestrator:log")
+        odd.subscribe(Tick, into("odd"), name="orchestrator:status")
+        workers.subscribe(Tick, into("workers"), name="agent:work")
+        for bus in (even, odd, workers):
+            await bus.join()  # every consumer exists before the first publish
+        for n in range(10):
+            await workers.publish(Tick(n=n))
+        with anyio.fail_after(20):
+            for bus in (workers, even, odd):
+                await bus.join()
+    assert sorted(got["even"]) == [0, 2, 4, 6, 8]
+    assert sorted(got["odd"]) == [1, 3, 5, 7, 9]
+    assert sorted(got["log:even"]) == [0, 2, 4, 6, 8]  # an Event subscription is scoped too
+    assert sorted(got["workers"]) == list(range(10))
+
+
+async def test_an_owner_away_finds_its_own_events_waiting_and_no_one_elses(
+    make_transport: MakeTransport,
+) -> None:
+    """The consumer name carries the owner, not a random id: a restarted orchestrator
+    of the same batch picks up what was published while it was down."""
+    handled: list[int] = []
+    async with EventBus(transport=make_transport(owner="even", owner_of=_by_parity)) as away:
+        away.subscribe(Tick, handled.append, name="orchestrator:status")  # type: ignore[arg-type]
+    async with EventBus(transport=make_transport(owner_of=_by_parity)) as publisher:
+        for n in range(6):
+            await publisher.publish(Tick(n=n))
+    assert handled == []
+    async with EventBus(transport=make_transport(owner="even", owner_of=_by_parity)) as back:
+        back.subscribe(Tick, lambda e: handled.append(e.n), name="orchestrator:status")
+        with anyio.fail_after(10):
+            await back.join()
+    assert handled == [0, 2, 4]

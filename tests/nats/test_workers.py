@@ -153,7 +153,7 @@ async def _publish_poison(url: str) -> None:
     nc = await nats.connect(url)
     try:
         await nc.jetstream().publish(
-            "salesbus.ev.salesbus.CompanySubmitted", b'{"type": "salesbus.CompanySubmitted"'
+            "salesbus.ev._.salesbus.CompanySubmitted", b'{"type": "salesbus.CompanySubmitted"'
         )
     finally:
         await nc.close()
