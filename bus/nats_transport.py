@@ -7,13 +7,15 @@ the subscription, so processes that subscribe under the same name compete for
 its events (workers share the work) while differently named subscriptions each
 get every event (fan-out).
 
-The owner token says whose work an event is (``owner_of``: for salesbus, the
-batch; ``_`` for none). A transport made with an ``owner`` (an orchestrator's)
-scopes its subscriptions to that owner's events, under consumer names that
-carry the owner: two orchestrators on one broker never take each other's
-status events, and one restarted for the same owner finds the events
-published while it was down in its consumers. A transport without one (a
-worker's) subscribes across owners, so workers share every owner's work.
+The owner token says whose work an event is (``_``: no one's). A transport
+made with an ``owner`` (an orchestrator's) publishes under it and scopes its
+subscriptions to that owner's events, under consumer names that carry the
+owner: two orchestrators on one broker never take each other's status events,
+and one restarted with the same owner finds the events published while it was
+down waiting in its consumers. A transport without one (a worker's) subscribes
+across owners, so workers share every owner's work, and an event it publishes
+while handling one (its ``causation_id`` is that event's id: a step's status)
+goes out under the owner of that cause: the answer goes back to who asked.
 
 Delivery is at least once: a message is acked after its handler returned,
 nak'd with a delay after it raised (redelivered, perhaps to another process),
@@ -35,7 +37,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from contextvars import copy_context
 from dataclasses import dataclass
 from typing import Any
@@ -120,14 +121,19 @@ class DeadLetterMessage:
 class _Ack(Receipt):
     """The bus worker's verdict on one message, passed on to the broker."""
 
-    __slots__ = ("_msg", "_subscription", "_transport")
+    __slots__ = ("_event_id", "_msg", "_subscription", "_transport")
 
-    def __init__(self, transport: NatsTransport, msg: Msg, subscription: str) -> None:
+    def __init__(
+        self, transport: NatsTransport, msg: Msg, subscription: str, event_id: str
+    ) -> None:
         self._transport = transport
         self._msg = msg
         self._subscription = subscription
+        self._event_id = event_id
+        transport.hold(event_id, msg.subject)
 
     async def ack(self) -> None:
+        self._transport.let_go(self._event_id)
         try:
             await self._msg.ack()
         except NatsError as exc:  # the broker redelivers it; handlers are idempotent
@@ -136,6 +142,7 @@ class _Ack(Receipt):
             )
 
     async def nak(self, error: BaseException | None = None) -> None:
+        self._transport.let_go(self._event_id)
         try:
             await self._transport.failed(self._msg, self._subscription, error)
         except NatsError as exc:
@@ -161,10 +168,9 @@ class NatsTransport(Transport):
     :param max_age: seconds the stream keeps a message (handled or not).
     :param publish_retry_for: seconds ``publish`` keeps retrying while the broker is
         unreachable (restarting); the event id makes a retry that did land harmless.
-    :param owner: whose events this process's subscriptions take (an orchestrator's
-        batch); ``None``: everyone's (workers). Part of the consumer names, so it must
-        be the same when the owner's process restarts.
-    :param owner_of: the owner of an event being published (its subject's owner token).
+    :param owner: whose events this process publishes and its subscriptions take (an
+        orchestrator's run); ``None``: everyone's (workers). Part of the consumer names,
+        so it must be the same when the owner's process restarts.
     """
 
     def __init__(
@@ -183,7 +189,6 @@ class NatsTransport(Transport):
         max_age: float = 7 * 24 * 3600.0,
         publish_retry_for: float = 60.0,
         owner: str | None = None,
-        owner_of: Callable[[Event], str | None] | None = None,
     ) -> None:
         if max_deliver < 1:
             raise ValueError("max_deliver must be at least 1")
@@ -200,7 +205,8 @@ class NatsTransport(Transport):
         self.max_age = max_age
         self.publish_retry_for = publish_retry_for
         self.owner = owner
-        self.owner_of = owner_of
+        self._held: dict[str, tuple[str, int]] = {}
+        """Events being handled here, by id: their owner token and deliveries in hand."""
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._task_group: TaskGroup | None = None
@@ -354,8 +360,7 @@ class NatsTransport(Transport):
         traceparent = event.trace_context.get("traceparent") if event.trace_context else None
         if traceparent:
             headers["traceparent"] = traceparent
-        owner = self.owner_of(event) if self.owner_of is not None else None
-        subject, payload = self.subject(type(event), owner), encode_event(event)
+        subject, payload = self.subject(type(event), self.owner_for(event)), encode_event(event)
         deadline = anyio.current_time() + self.publish_retry_for
         delay = 0.1
         while True:
@@ -373,6 +378,25 @@ class NatsTransport(Transport):
                 if consumer.receives(subject):
                     consumer.expect_seq = max(consumer.expect_seq, ack.seq)
             return
+
+    def owner_for(self, event: Event) -> str | None:
+        """The owner an event is published under: this transport's, else its cause's."""
+        if self.owner is not None:
+            return self.owner
+        held = self._held.get(event.causation_id) if event.causation_id else None
+        return held[0] if held is not None else None
+
+    def hold(self, event_id: str, subject: str) -> None:
+        """An event pulled under ``subject`` is being handled: remember its owner token."""
+        token = subject.removeprefix(f"{self.prefix}.ev.").split(".", 1)[0]
+        _, holds = self._held.get(event_id, (token, 0))
+        self._held[event_id] = (token, holds + 1)
+
+    def let_go(self, event_id: str) -> None:
+        """A delivery of the event was acked or given back."""
+        token, holds = self._held.pop(event_id, ("_", 0))
+        if holds > 1:
+            self._held[event_id] = (token, holds - 1)
 
     def try_send(self, event: Event) -> bool:
         """Always ``False``: only an awaited publish gets the server's acknowledgement."""
@@ -582,7 +606,7 @@ class _Consumer:
                     if closed():
                         await msg.nak()
                         continue
-                    receipt = _Ack(transport, msg, subscription.name)
+                    receipt = _Ack(transport, msg, subscription.name, event.event_id)
                     inbox.push((event, copy_context() if isolate else None, receipt))
         finally:
             with anyio.CancelScope(shield=True):

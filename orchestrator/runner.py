@@ -36,7 +36,7 @@ from .retry import RetryPolicy
 from .sales import sales_pipeline
 from .settings_check import check_run_settings
 from .store import Store
-from .transports import declare_agents, make_transport
+from .transports import declare_agents, make_transport, run_owner
 
 __all__ = ["RunSettings", "Simulation", "build_provider", "run_batch"]
 
@@ -310,7 +310,9 @@ async def _run(
         step_timeout = None if settings.batch_api else settings.step_timeout
         spec = sales_pipeline(provider, campaign, fetcher=fetcher, step_timeout=step_timeout)
         transport = make_transport(
-            settings.transport, ack_wait=_ACK_WAIT, batch_id=prepared.batch.id
+            settings.transport,
+            ack_wait=_ACK_WAIT,
+            owner=run_owner(prepared.batch.id, prepared.batch.created_at),
         )
         async with EventBus(transport=transport, interceptors=instrumentation.interceptors) as bus:
             if transport is not None:

@@ -4,16 +4,18 @@
 bus is a NATS JetStream stream; ``run``/``serve`` keep the store and the
 orchestrator, ``salesbus worker`` processes run the agents.
 
-On a broker every event's subject carries its batch (:func:`event_batch`; the
-agent runtime copies a step input's ``batch_id`` into the step's status
-events), and each batch's orchestrator subscribes as that batch's owner: its
-status consumers are the batch's own, so orchestrators of different batches
-(``run`` processes, or the service's concurrent batches) never take each
-other's events, while the workers' agent consumers are shared by all.
+On a broker each run of a batch is an owner (:func:`run_owner`): its
+orchestrator publishes the step inputs under it, a worker publishes a step's
+status events under the owner of the input it handled, and the orchestrator's
+subscriptions are that owner's own consumers. So orchestrators of different
+batches (``run`` processes, the service's concurrent batches, two stores that
+run the same leads) never take each other's status events, while the workers'
+agent consumers are shared by all.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 from salesbus.bus import Event, Transport
@@ -25,9 +27,9 @@ __all__ = [
     "TransportConfigError",
     "agent_subscription",
     "check_transport",
-    "event_batch",
     "is_broker",
     "make_transport",
+    "run_owner",
 ]
 
 
@@ -40,25 +42,27 @@ def is_broker(url: str | None) -> bool:
 
 
 def make_transport(
-    url: str | None, *, ack_wait: float = 60.0, batch_id: str | None = None
+    url: str | None, *, ack_wait: float = 60.0, owner: str | None = None
 ) -> Transport | None:
     """The transport for ``url``; ``None`` for the memory transport (the bus's default).
 
     :param ack_wait: seconds a process may hold an event (longer than a step's timeout).
-    :param batch_id: the batch this process orchestrates: its subscriptions take that
-        batch's events only (``None``: every batch's, as a worker).
+    :param owner: the run this process orchestrates (:func:`run_owner`): its
+        subscriptions take that run's events only (``None``: everyone's, as a worker).
     :raises TransportConfigError: an unknown scheme, or nats-py is not installed.
     """
     if not is_broker(url):
         return None
     assert url is not None
-    return nats_transport(url, ack_wait=ack_wait, batch_id=batch_id)
+    return nats_transport(url, ack_wait=ack_wait, owner=owner)
 
 
-def event_batch(event: Event) -> str | None:
-    """The batch an event belongs to: its subject's owner token on a broker."""
-    batch_id = getattr(event, "batch_id", None)
-    return batch_id if isinstance(batch_id, str) else None
+def run_owner(batch_id: str, created_at: str) -> str:
+    """The broker owner of a batch's runs: stable across restarts of the batch in its
+    store, and distinct between two stores that made the same batch (same leads,
+    campaign and model give the same batch id; each store stamps its own creation)."""
+    stamp = hashlib.sha256(created_at.encode()).hexdigest()[:8]
+    return f"{batch_id}-{stamp}"
 
 
 def check_transport(url: str) -> str:
@@ -76,15 +80,13 @@ def check_transport(url: str) -> str:
     return url
 
 
-def nats_transport(
-    url: str, *, ack_wait: float = 60.0, batch_id: str | None = None
-) -> NatsTransport:
+def nats_transport(url: str, *, ack_wait: float = 60.0, owner: str | None = None) -> NatsTransport:
     check_transport(url)
     try:
         from salesbus.bus.nats_transport import NatsTransport
     except ImportError as missing:
         raise TransportConfigError(str(missing)) from missing
-    return NatsTransport(url, ack_wait=ack_wait, owner=batch_id, owner_of=event_batch)
+    return NatsTransport(url, ack_wait=ack_wait, owner=owner)
 
 
 def agent_subscription(step_name: str) -> str:

@@ -256,9 +256,12 @@ async def test_the_stream_depth_is_reported_per_subject(make_transport: MakeTran
 async def test_the_stream_depth_adds_up_every_owners_events_per_event_type(
     make_transport: MakeTransport,
 ) -> None:
-    transport = make_transport(owner_of=_by_parity)
+    async with EventBus(transport=make_transport(owner="a")) as bus:
+        for n in range(3):
+            await bus.publish(Tick(n=n))
+    transport = make_transport(owner="b")
     async with EventBus(transport=transport) as bus:
-        for n in range(5):
+        for n in range(2):
             await bus.publish(Tick(n=n))
         assert await transport.depth() == {f"{transport.prefix}.ev.tests.Tick": 5}
 
@@ -283,56 +286,67 @@ async def test_declaring_a_subscription_keeps_the_ack_wait_its_consumer_was_give
     assert (kept.config.ack_wait, made.config.ack_wait) == (150.0, 30.0)
 
 
-def _by_parity(event: Event) -> str | None:
-    """Even ticks are owner ``even``'s, odd ones ``odd``'s; other events no one's."""
-    return ("odd" if event.n % 2 else "even") if isinstance(event, Tick) else None
+class Tock(Event):
+    """A worker's answer to a Tick (what a step's status is to its input)."""
+
+    type_name = "tests.nats.Tock"
+    n: int
 
 
-async def test_owners_subscribing_under_one_name_each_get_only_their_own_events(
+async def test_each_owner_gets_the_answers_to_its_own_events_and_workers_share_all(
     make_transport: MakeTransport,
 ) -> None:
-    """Two orchestrators' status subscriptions share a name, not their events; the
-    workers' owner-less subscription still shares everyone's."""
-    got: dict[str, list[int]] = {"even": [], "odd": [], "workers": [], "log:even": []}
+    """Two orchestrators' status subscriptions share a name, not their events: the
+    owner-less workers answer each under the owner of the event they handled."""
+    got: dict[str, list[int]] = {"even": [], "odd": [], "log:even": []}
+    handled: list[int] = []
 
     def into(key: str) -> Callable[[Event], None]:
-        return lambda e: got[key].append(e.n if isinstance(e, Tick) else -1)
+        return lambda e: got[key].append(e.n if isinstance(e, Tick | Tock) else -1)
 
     async with (
-        EventBus(transport=make_transport(owner="even", owner_of=_by_parity)) as even,
-        EventBus(transport=make_transport(owner="odd", owner_of=_by_parity)) as odd,
-        EventBus(transport=make_transport(owner_of=_by_parity)) as workers,
+        EventBus(transport=make_transport(owner="even")) as even,
+        EventBus(transport=make_transport(owner="odd")) as odd,
+        EventBus(transport=make_transport()) as worker_a,
+        EventBus(transport=make_transport()) as worker_b,
     ):
-        even.subscribe(Tick, into("even"), name="orchestrator:status")
+        for worker in (worker_a, worker_b):
+
+            async def answer(event: Tick, worker: EventBus = worker) -> None:
+                handled.append(event.n)
+                await worker.publish(Tock(**event.caused(), n=event.n))
+
+            worker.subscribe(Tick, answer, name="agent:work")
+        even.subscribe(Tock, into("even"), name="orchestrator:status")
         even.subscribe(Event, into("log:even"), name="orchestrator:log")
-        odd.subscribe(Tick, into("odd"), name="orchestrator:status")
-        workers.subscribe(Tick, into("workers"), name="agent:work")
-        for bus in (even, odd, workers):
+        odd.subscribe(Tock, into("odd"), name="orchestrator:status")
+        for bus in (even, odd, worker_a, worker_b):
             await bus.join()  # every consumer exists before the first publish
         for n in range(10):
-            await workers.publish(Tick(n=n))
+            await (odd if n % 2 else even).publish(Tick(n=n))
         with anyio.fail_after(20):
-            for bus in (workers, even, odd):
+            for bus in (worker_a, worker_b, even, odd):
                 await bus.join()
+    assert sorted(handled) == list(range(10))  # each once, across the workers
     assert sorted(got["even"]) == [0, 2, 4, 6, 8]
     assert sorted(got["odd"]) == [1, 3, 5, 7, 9]
-    assert sorted(got["log:even"]) == [0, 2, 4, 6, 8]  # an Event subscription is scoped too
-    assert sorted(got["workers"]) == list(range(10))
+    # an Event subscription is scoped too: the owner's requests and their answers
+    assert sorted(got["log:even"]) == [0, 0, 2, 2, 4, 4, 6, 6, 8, 8]
 
 
 async def test_an_owner_away_finds_its_own_events_waiting_and_no_one_elses(
     make_transport: MakeTransport,
 ) -> None:
     """The consumer name carries the owner, not a random id: a restarted orchestrator
-    of the same batch picks up what was published while it was down."""
+    of the same run picks up what was published for it while it was down."""
     handled: list[int] = []
-    async with EventBus(transport=make_transport(owner="even", owner_of=_by_parity)) as away:
+    async with EventBus(transport=make_transport(owner="even")) as away:
         away.subscribe(Tick, handled.append, name="orchestrator:status")  # type: ignore[arg-type]
-    async with EventBus(transport=make_transport(owner_of=_by_parity)) as publisher:
-        for n in range(6):
-            await publisher.publish(Tick(n=n))
+    for n in range(6):
+        async with EventBus(transport=make_transport(owner="odd" if n % 2 else "even")) as bus:
+            await bus.publish(Tick(n=n))
     assert handled == []
-    async with EventBus(transport=make_transport(owner="even", owner_of=_by_parity)) as back:
+    async with EventBus(transport=make_transport(owner="even")) as back:
         back.subscribe(Tick, lambda e: handled.append(e.n), name="orchestrator:status")
         with anyio.fail_after(10):
             await back.join()
