@@ -39,9 +39,14 @@ def start_worker(url: str, campaign: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def test_batches_posted_over_http_are_run_by_a_worker_process_on_the_broker(
+COMPANIES = 8
+
+
+def test_batches_posted_over_http_run_concurrently_on_the_broker_by_a_worker_process(
     tmp_path: Path, broker: NatsServer
 ) -> None:
+    """Each batch's orchestrator gets its own batch's status events from the broker, so
+    the service runs them side by side, as on the memory transport."""
     with running_server(
         tmp_path, approval="never", env={"SALESBUS_TRANSPORT": broker.url}
     ) as server:
@@ -50,7 +55,7 @@ def test_batches_posted_over_http_are_run_by_a_worker_process_on_the_broker(
             with server.client() as client:
                 # Two at once: the service's batches must not take each other's status events.
                 posted = [
-                    client.post("/batches", json={"companies": companies(3, name)})
+                    client.post("/batches", json={"companies": companies(COMPANIES, name)})
                     for name in ("Broker", "Second")
                 ]
                 ids = [answer.json()["batch"]["id"] for answer in posted]
@@ -58,12 +63,22 @@ def test_batches_posted_over_http_are_run_by_a_worker_process_on_the_broker(
         finally:
             worker.send_signal(signal.SIGTERM)
             _, stderr = worker.communicate(timeout=30)
-    assert [v["states"] for v in views] == [{"completed": 3}, {"completed": 3}], stderr.decode()
-    assert all(v["calls"] == 9 for v in views)  # the worker's model calls, metered in the store
+    done = {"completed": COMPANIES}
+    assert [v["states"] for v in views] == [done, done], stderr.decode()
+    # the worker's model calls, metered in the store
+    assert all(v["calls"] == COMPANIES * 3 for v in views)
     with sqlite3.connect(server.db) as db:
         rows = db.execute("SELECT workflow_id, step, status FROM step_attempts").fetchall()
-    assert len(rows) == 6 * 3
+        spans = db.execute(
+            "SELECT w.batch_id, MIN(a.started_at), MAX(a.ended_at) FROM step_attempts a"
+            " JOIN workflows w ON w.id = a.workflow_id GROUP BY w.batch_id"
+        ).fetchall()
+    assert len(rows) == 2 * COMPANIES * 3
     assert {status for _, _, status in rows} == {"succeeded"}
+    (_, start_a, end_a), (_, start_b, end_b) = spans
+    # both batches had steps in flight at one moment (one after the other: no overlap)
+    assert start_a < end_b
+    assert start_b < end_a
 
 
 def test_an_unknown_transport_is_one_line_and_exit_2(tmp_path: Path) -> None:
