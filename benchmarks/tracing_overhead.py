@@ -106,6 +106,8 @@ class Config:
     """An interceptor whose two scopes only call on: the bus's own price for any interceptor."""
     sdk_only: bool = False
     """The SDK's share: the same spans started and ended by bare SDK calls, nothing of ours."""
+    every_event: bool = False
+    """Hop spans without the ``passes`` check: every event goes through the chain (as before)."""
 
 
 BUS: dict[str, Config] = {
@@ -118,6 +120,13 @@ BUS: dict[str, Config] = {
         hops=True,
         sampling=0.01,
         target=2.0,
+    ),
+    "E": Config(
+        "C without BusTracing.passes: every event through both scopes, as before the"
+        " bus could skip an interceptor (informational)",
+        hops=True,
+        sampling=0.01,
+        every_event=True,
     ),
     "D": Config("hop spans on, 100% sampled (informational)", hops=True),
     "P": Config(
@@ -146,6 +155,11 @@ PIPELINE: dict[str, Config] = {
         "SDK only: B's 7 spans per company by bare start_span/end when the workflow starts,"
         " same names and attributes, no-op exporter (informational: the SDK's share)",
         sdk_only=True,
+    ),
+    "T": Config(
+        "SDK only as S, OTLP/HTTP to loopback as C (informational: the SDK's and exporter's share)",
+        sdk_only=True,
+        otlp=True,
     ),
 }
 BENCHMARKS = {"bus": BUS, "pipeline": PIPELINE}
@@ -284,7 +298,26 @@ def bus_interceptors(config: Config, telemetry: Telemetry | None) -> list[Interc
         return []
     if config.sdk_only:
         return [_sdk_only_hops(telemetry)]
-    return list(instrumentation_for(telemetry, bus_hops=config.hops).interceptors)
+    interceptors = list(instrumentation_for(telemetry, bus_hops=config.hops).interceptors)
+    if config.every_event:
+        return [_every_event(i) for i in interceptors]
+    return interceptors
+
+
+def _every_event(inner: Interceptor) -> Interceptor:
+    """``inner``'s two scopes with no ``passes``/``consumes`` checks (bus E)."""
+    from salesbus.bus import ConsumeNext, Event, Interceptor, PublishNext, Subscription
+
+    class EveryEvent(Interceptor):
+        async def publish_scope(self, call_next: PublishNext, event: Event) -> None:
+            await inner.publish_scope(call_next, event)
+
+        async def consume_scope(
+            self, call_next: ConsumeNext, event: Event, subscription: Subscription[Event]
+        ) -> None:
+            await inner.consume_scope(call_next, event, subscription)
+
+    return EveryEvent()
 
 
 def _pass_through() -> Interceptor:
@@ -767,7 +800,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--profile", choices=tuple(BUS), help="instead: cProfile the bus under one configuration"
     )
     parser.add_argument("--child", choices=("bus", "pipeline"), help=argparse.SUPPRESS)
-    parser.add_argument("--config", choices=tuple(BUS), help=argparse.SUPPRESS)
+    parser.add_argument("--config", choices=sorted({*BUS, *PIPELINE}), help=argparse.SUPPRESS)
     parser.add_argument("--otlp", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
