@@ -2,7 +2,8 @@
 p99 latency of ``GET /batches/{id}`` while 16 batches run.
 
     python benchmarks/service_throughput.py [--companies 400] [--latency 0.2]
-        [--concurrency 50] [--repeats 3] [--markdown]
+        [--concurrency 50] [--repeats 3] [--markdown] [--batches 1,4,16]
+        [--baseline-src DIR]
 
 Every model call sleeps ``latency`` seconds around the offline rules provider
 (the same simulation as ``pipeline_makespan.py``), so the figures measure the
@@ -35,7 +36,6 @@ import anyio
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-SALESBUS = str(Path(sys.executable).parent / "salesbus")
 HEADER = "name,domain,industry,employees,country,description,contact_name,contact_title\n"
 INDUSTRIES = ["SaaS", "Fintech", "Software", "Logistics", "Healthcare"]
 
@@ -77,18 +77,38 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def baseline_package(src: Path, into: Path) -> Path:
+    """A directory in ``into`` holding a ``salesbus`` package of symlinks into another
+    checkout (first on ``PYTHONPATH``, it is imported instead of this one)."""
+    pkg = into / "baseline" / "salesbus"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").touch()
+    for part in ("bus", "agents", "orchestrator", "observability"):
+        (pkg / part).symlink_to(src.resolve() / part)
+    return pkg.parent
+
+
 def service(
-    rows: list[str], batches: int, latency: float, concurrency: int, tmp: Path, probe: bool
+    rows: list[str],
+    batches: int,
+    latency: float,
+    concurrency: int,
+    tmp: Path,
+    probe: bool,
+    code: Path | None = None,
 ) -> tuple[float, list[float]]:
-    """(makespan, GET /batches/{id} latencies in ms when ``probe``) of one service run."""
+    """(makespan, GET /batches/{id} latencies in ms when ``probe``) of one service run;
+    ``code``: a directory from :func:`baseline_package` to run instead of this checkout."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         k: v for k, v in os.environ.items() if k not in {"ANTHROPIC_API_KEY", "SALESBUS_API_TOKEN"}
     }
+    if code is not None:
+        env["PYTHONPATH"] = str(code)
     process = subprocess.Popen(
         [
-            SALESBUS,
+            *(sys.executable, "-m", "salesbus.orchestrator.cli"),
             "serve",
             "--port",
             str(port),
@@ -171,15 +191,29 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="Another checkout (e.g. `git archive main | tar -x -C DIR`): its service's"
+        " p99 while 16 batches run is measured too, interleaved with this one's.",
+    )
+    parser.add_argument(
+        "--batches",
+        default="1,4,16",
+        help="Concurrent batch counts to run, comma-separated (16 measures the p99 too).",
+    )
     args = parser.parse_args()
     rows = lead_rows(args.companies)
+    counts = [int(n) for n in args.batches.split(",") if n.strip()]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="salesbus-service-bench-") as scratch:
         tmp = Path(scratch)
         runs = [baseline(rows, args.latency, args.concurrency, tmp) for _ in range(args.repeats)]
         results["run"] = statistics.median(runs)
         latencies: list[float] = []
-        for batches in (1, 4, 16):
+        before: list[float] = []
+        code = baseline_package(args.baseline_src, tmp) if args.baseline_src else None
+        for batches in counts:
             spans = []
             for _ in range(args.repeats):
                 span, probed = service(
@@ -187,6 +221,10 @@ def main() -> None:
                 )
                 spans.append(span)
                 latencies.extend(probed)
+                if code is not None and batches == 16:
+                    before.extend(
+                        service(rows, 16, args.latency, args.concurrency, tmp, True, code)[1]
+                    )
             results[batches] = statistics.median(spans)
     base = results["run"]
     ideal = args.companies / args.concurrency * 3 * args.latency
@@ -197,17 +235,25 @@ def main() -> None:
         "|---|---|---|---|",
         f"| `salesbus run` (baseline) | {base:.2f} | {args.companies / base:.1f} | 1.00 |",
     ]
-    for batches in (1, 4, 16):
+    for batches in counts:
         span = results[batches]
         lines.append(
             f"| serve, {batches} batch{'es' if batches > 1 else ''} | {span:.2f} |"
             f" {args.companies / span:.1f} | {span / base:.3f} |"
         )
-    lines.append(
-        f"GET /batches/{{id}} while 16 batches run: {len(latencies)} requests,"
-        f" p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms,"
-        f" max {max(latencies):.1f} ms"
-    )
+    if latencies:
+        lines.append(
+            f"GET /batches/{{id}} while 16 batches run: {len(latencies)} requests,"
+            f" p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms,"
+            f" max {max(latencies):.1f} ms"
+        )
+    if before:
+        lines.append(
+            f"the same, --baseline-src {args.baseline_src}: {len(before)} requests,"
+            f" p50 {percentile(before, 50):.1f} ms, p99 {percentile(before, 99):.1f} ms,"
+            f" max {max(before):.1f} ms; p99 ratio (this / baseline)"
+            f" {percentile(latencies, 99) / percentile(before, 99):.2f}"
+        )
     print("\n".join(lines) if args.markdown else "\n".join(lines).replace("|", " "))
 
 

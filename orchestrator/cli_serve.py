@@ -24,9 +24,10 @@ from fastapi import FastAPI
 from salesbus.agents.campaign import load_campaign
 from salesbus.observability import configure_telemetry
 
-from .cli import DbOption, _choice, _guard, _instrumentation, _logging, app, err
+from .cli import TRANSPORT, DbOption, _choice, _guard, _instrumentation, _logging, app, err
 from .runner import RunSettings, Simulation
 from .service.app import ServiceConfig, create_app
+from .transports import check_transport, is_broker
 
 __all__ = ["TOKEN_ENV", "check_bind", "serve"]
 
@@ -115,6 +116,7 @@ def serve(
     log_format: Annotated[str, typer.Option(help="text or json.")] = "text",
     log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING, ERROR.")] = "INFO",
     simulate_latency: Annotated[float, typer.Option(hidden=True)] = 0.0,
+    transport: Annotated[str, TRANSPORT] = "memory",
 ) -> None:
     """Run the HTTP service: batches, progress, events, metrics and the approval inbox at /."""
     token = os.environ.get(TOKEN_ENV) or None
@@ -135,6 +137,7 @@ def serve(
             max_attempts=max_attempts,
             step_timeout=step_timeout,
             simulation=Simulation(latency=simulate_latency),
+            transport=check_transport(transport),
         )
     )
     with configure_telemetry(otlp_endpoint=otlp) as telemetry:
@@ -147,7 +150,7 @@ def serve(
             max_rows=max_rows,
             grace_seconds=grace,
             jaeger_url=jaeger,
-            instrumentation=_instrumentation(telemetry),
+            instrumentation=_instrumentation(telemetry, broker=is_broker(transport)),
         )
         application = create_app(config)
         server = _Server(

@@ -2,7 +2,9 @@
 
 Each endpoint parses, calls one function of the package and answers; the
 work lives in :mod:`.runtime`, :mod:`.drafts`, :mod:`..approval` and
-:mod:`..export`.
+:mod:`..export`. Reads run here, on the HTTP loop, through ``svc.store`` and
+``svc.reads`` (a read-only connection); every write is handed to the
+runtime's loop through ``svc.runtime`` (see :mod:`.runtime_thread`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from salesbus.agents.campaign import Campaign
 from .. import approval
 from ..export import export_chunks
 from .app import Service, service
-from .drafts import BulkResult, DraftFilter, bulk_approve
+from .drafts import BulkResult, DraftFilter, bulk_approve, bulk_choice
 from .prometheus import CONTENT_TYPE, prometheus_text
 from .runtime import BatchLimits
 from .sse import event_stream
@@ -243,16 +245,15 @@ async def approve_batch(batch_id: str, filters: BulkIn, svc: Svc) -> BulkResult:
     where = DraftFilter(
         ids=filters.ids, tier=filters.tier, min_score=filters.min_score, quality=filters.quality
     )
-    return await bulk_approve(
-        svc.store, svc.reads, record.id, where, filters.note, filters.reviewer
-    )
+    chosen = await bulk_choice(svc.store, svc.reads, record.id, where)
+    return await svc.runtime.with_store(bulk_approve, chosen, filters.note, filters.reviewer)
 
 
 @router.post("/batches/{batch_id}/cancel", response_model=BatchView, responses=ERRORS)
 async def cancel_batch(batch_id: str, svc: Svc) -> BatchView:
     """Stop admitting the batch's companies; steps in flight finish. 409 when not running."""
     record = await svc.store.batch(batch_id)
-    if not svc.runtime.cancel(record.id):
+    if not await svc.runtime.cancel(record.id):
         raise SubmissionError(409, f"batch {record.id} is not running")
     return await batch_view(svc.store, svc.reads, svc.runtime, record.id)
 
@@ -272,7 +273,9 @@ async def approve_workflow(
 ) -> WorkflowView:
     """Approve the draft; 409 naming who decided first when it is no longer waiting."""
     decision = decision or Note()
-    record = await approval.approve(svc.store, workflow_id, decision.note, decision.reviewer)
+    record = await svc.runtime.with_store(
+        approval.approve, workflow_id, decision.note, decision.reviewer
+    )
     return await workflow_view(svc.store, record.id, svc.config.jaeger_url)
 
 
@@ -280,7 +283,9 @@ async def approve_workflow(
 async def reject_workflow(workflow_id: str, svc: Svc, decision: Note | None = None) -> WorkflowView:
     """Reject the draft; 409 naming who decided first when it is no longer waiting."""
     decision = decision or Note()
-    record = await approval.reject(svc.store, workflow_id, decision.note, decision.reviewer)
+    record = await svc.runtime.with_store(
+        approval.reject, workflow_id, decision.note, decision.reviewer
+    )
     return await workflow_view(svc.store, record.id, svc.config.jaeger_url)
 
 
@@ -293,7 +298,9 @@ async def edit_workflow(workflow_id: str, change: EditIn, svc: Svc) -> WorkflowV
     edit = approval.Edit(
         subject=change.subject, body=change.body, linkedin_note=change.linkedin_note
     )
-    record = await approval.edit(svc.store, record.id, edit, campaign, change.note, change.reviewer)
+    record = await svc.runtime.with_store(
+        approval.edit, record.id, edit, campaign, change.note, change.reviewer
+    )
     return await workflow_view(svc.store, record.id, svc.config.jaeger_url)
 
 

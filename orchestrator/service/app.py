@@ -1,8 +1,9 @@
 """The FastAPI application: lifespan, bearer-token auth, upload cap and JSON errors.
 
 Routes live in :mod:`.api` (JSON) and :mod:`.inbox` (HTML); this module wires
-them to one :class:`Service` — the store, a read-only connection for
-dashboards, and the runtime every batch shares.
+them to one :class:`Service`: a read-only connection to the store for every
+read, and the runtime every batch shares, which runs on a thread and event
+loop of its own (:mod:`.runtime_thread`) so that reads never wait for batches.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import anyio
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -27,9 +27,10 @@ from salesbus.agents.campaign import Campaign
 
 from ..approval import ApprovalError
 from ..runner import Instrumentation, RunSettings
-from ..store import Store, StoreError, open_store
+from ..store import Store, StoreError
 from .reads import Reads, open_reads
-from .runtime import NotRetryable, ServiceRuntime
+from .runtime import NotRetryable
+from .runtime_thread import RuntimeThread, runtime_thread
 from .submit import SubmissionError
 
 __all__ = ["Service", "ServiceConfig", "create_app"]
@@ -57,11 +58,18 @@ class ServiceConfig:
 
 @dataclass
 class Service:
+    """What a route works with. Everything here belongs to the HTTP loop except
+    ``runtime``, the handle whose actions run on the runtime's loop."""
+
     config: ServiceConfig
-    store: Store
     reads: Reads
-    runtime: ServiceRuntime
+    runtime: RuntimeThread
     closing: bool = False
+
+    @property
+    def store(self) -> Store:
+        """The store, read-only (on ``reads``'s connection): writes go through ``runtime``."""
+        return self.reads.store
 
 
 def service(request: Request) -> Service:
@@ -169,27 +177,26 @@ def _install_errors(app: FastAPI, limit: int) -> None:
 
 
 def create_app(config: ServiceConfig) -> FastAPI:
-    """The application; its lifespan opens the store and runs (and resumes) batches."""
+    """The application; its lifespan starts the runtime's thread, which opens the store
+    and runs (and resumes) batches, then opens the HTTP side's read-only connection."""
     from . import api, inbox
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_store(config.db) as store, open_reads(store.path) as reads:
-            runtime = ServiceRuntime(store, config.run, instrumentation=config.instrumentation)
-            app.state.service = Service(config, store, reads, runtime)
+        async with (
+            runtime_thread(
+                config.db,
+                config.run,
+                grace_seconds=config.grace_seconds,
+                instrumentation=config.instrumentation,
+            ) as runtime,
+            open_reads(config.db) as reads,
+        ):
+            app.state.service = Service(config, reads, runtime)
             try:
-                async with anyio.create_task_group() as group:
-                    await runtime.serve(group, resume=await reads.unfinished_batches())
-                    try:
-                        yield
-                    finally:
-                        app.state.service.closing = True
-                        runtime.stop()
-                        with anyio.move_on_after(config.grace_seconds):
-                            await runtime.wait_idle()
-                        group.cancel_scope.cancel()
+                yield
             finally:
-                await runtime.aclose()
+                app.state.service.closing = True
 
     app = FastAPI(
         title="salesbus",

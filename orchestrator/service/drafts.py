@@ -1,7 +1,8 @@
 """Drafts awaiting approval, filtered the way reviewers filter them, and bulk decisions.
 
 The inbox lists with :func:`awaiting_drafts` and ``POST /batches/{id}/approve``
-decides with :func:`bulk_approve`; both use the same :class:`DraftFilter`, so
+chooses with :func:`bulk_choice` (reads) and decides with :func:`bulk_approve`
+(writes, on the runtime's loop); listing and choosing use the same :class:`DraftFilter`, so
 "approve what I see" approves exactly what was shown.
 """
 
@@ -19,7 +20,7 @@ from ..states import AWAITING_APPROVAL
 from ..store import Store, StoreError, WorkflowRecord
 from .reads import Reads
 
-__all__ = ["BulkResult", "Draft", "DraftFilter", "awaiting_drafts", "bulk_approve"]
+__all__ = ["BulkResult", "Draft", "DraftFilter", "awaiting_drafts", "bulk_approve", "bulk_choice"]
 
 SCAN_LIMIT = 100_000
 """Most drafts awaiting approval looked at for one listing or bulk decision."""
@@ -73,29 +74,27 @@ async def awaiting_drafts(
     return drafts
 
 
-async def bulk_approve(
-    store: Store,
-    reads: Reads,
-    batch_id: str,
-    where: DraftFilter,
-    note: str | None = None,
-    reviewer: str | None = None,
-) -> BulkResult:
-    """Approve every draft of the batch awaiting approval that ``where`` selects.
-
-    The decisions are :func:`approval.decide_many`'s compare-and-sets: a draft
-    another reviewer (or the CLI) decided first is reported as skipped with who
-    won, never decided twice. Ids named in ``where`` that were already decided
-    are reported the same way rather than silently left out.
-    """
+async def bulk_choice(store: Store, reads: Reads, batch_id: str, where: DraftFilter) -> list[str]:
+    """What a bulk approval decides: the batch's drafts awaiting approval that ``where``
+    selects, then the ids it names that were already decided (so that they are reported
+    with who won rather than silently left out)."""
     chosen = [
         d.workflow.id for d in await awaiting_drafts(store, reads, batch_id, where, SCAN_LIMIT)
     ]
-    named = await _decided_already(store, batch_id, where.ids or [], set(chosen))
+    return [*chosen, *await _decided_already(store, batch_id, where.ids or [], set(chosen))]
+
+
+async def bulk_approve(
+    store: Store, ids: list[str], note: str | None = None, reviewer: str | None = None
+) -> BulkResult:
+    """Approve the workflows :func:`bulk_choice` chose (with the store that writes).
+
+    The decisions are :func:`approval.decide_many`'s compare-and-sets: a draft
+    another reviewer (or the CLI) decided first is reported as skipped with who
+    won, never decided twice.
+    """
     result = BulkResult(approved=[], skipped={})
-    for decided in await approval.decide_many(
-        store, "approve", [*chosen, *named], note=note, reviewer=reviewer
-    ):
+    for decided in await approval.decide_many(store, "approve", ids, note=note, reviewer=reviewer):
         if decided.won:
             result.approved.append(decided.workflow.id)
         else:

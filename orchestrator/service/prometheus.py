@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 
 from ..states import PENDING
 from .reads import Reads
-from .runtime import ServiceRuntime
+from .runtime_thread import RuntimeThread
 
 __all__ = ["CONTENT_TYPE", "prometheus_text"]
 
@@ -37,7 +37,7 @@ class _Snapshot(Collector):
         yield from self._metrics
 
 
-async def prometheus_text(reads: Reads, runtime: ServiceRuntime) -> bytes:
+async def prometheus_text(reads: Reads, runtime: RuntimeThread) -> bytes:
     states = await reads.states()
     workflows = GaugeMetricFamily("salesbus_workflows", "Workflows by state.", labels=["state"])
     for state, count in sorted(states.items()):
@@ -70,9 +70,9 @@ async def prometheus_text(reads: Reads, runtime: ServiceRuntime) -> bytes:
     )
     queue.add_metric([], states.get(PENDING, 0))
     in_flight = GaugeMetricFamily("salesbus_in_flight", "Workflows admitted and not settled.")
-    in_flight.add_metric([], runtime.admission.in_flight)
+    in_flight.add_metric([], runtime.in_flight)
     running = GaugeMetricFamily("salesbus_batches_running", "Batches this process runs now.")
-    running.add_metric([], len(runtime.running_batches))
+    running.add_metric([], runtime.running_batches)
 
     registry = CollectorRegistry(auto_describe=False)
     registry.register(

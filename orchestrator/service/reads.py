@@ -8,6 +8,7 @@ orchestrator's reads, and the store keeps only what runs need.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import aiosqlite
 import anyio
 
 from salesbus.orchestrator.states import AWAITING_APPROVAL, TERMINAL_STATES
+from salesbus.orchestrator.store import Store
 
 __all__ = ["STATE_EVENT_TYPES", "BatchSummary", "LoggedEvent", "Reads", "Usage", "open_reads"]
 
@@ -77,8 +79,10 @@ class BatchSummary:
 
 
 class Reads:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, store: Store) -> None:
         self._conn = conn
+        self.store = store
+        """The store's own reads (workflows, attempts, decisions, exports) on this connection."""
 
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
         return list(await self._conn.execute_fetchall(sql, params))
@@ -238,10 +242,22 @@ def _logged(row: aiosqlite.Row) -> LoggedEvent:
 
 @asynccontextmanager
 async def open_reads(path: str | Path) -> AsyncIterator[Reads]:
-    """A read-only connection to an existing store file (open the store first: it migrates)."""
+    """A read-only connection to an existing store file (open the store first: it migrates).
+
+    :attr:`Reads.store` is a :class:`Store` on the same connection whose writer
+    is closed from the start (and given a read-only connection): a write
+    through it fails at once with ``StoreError`` instead of racing the store
+    that writes, which lives on the runtime's loop (:mod:`.runtime_thread`).
+    """
     absolute = await anyio.Path(path).absolute()
     uri = f"{Path(absolute).as_uri()}?mode=ro"
     async with aiosqlite.connect(uri, uri=True, isolation_level=None) as conn:
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA busy_timeout = 30000")
-        yield Reads(conn)
+        never_written = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        try:
+            store = Store(conn, never_written, str(absolute))
+            store.writer.close()
+            yield Reads(conn, store)
+        finally:
+            never_written.close()

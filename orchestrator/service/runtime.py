@@ -13,14 +13,24 @@ one owner name, so the service's batches share it with each other and a
 ``salesbus run`` of the same workflows is refused (and vice versa). A batch
 whose lease another live process holds is not run; the log and the batch's
 ``error`` say who holds it.
+
+On a broker transport (``--transport nats://…``) the agents run in ``salesbus
+worker`` processes and each batch's orchestrator pulls its status events from
+the broker's durable consumers, which are named per subscription, not per
+batch: two batches' orchestrators would share them and take each other's
+events. So there the service runs its batches one after another, in the order
+they were started.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -38,6 +48,7 @@ from ..retrying import reopen
 from ..runner import Instrumentation, RunSettings, build_provider, run_batch
 from ..states import AWAITING_APPROVAL, FAILED, TERMINAL_STATES
 from ..store import Store, WorkflowRecord
+from ..transports import is_broker
 from .admission import FairAdmission
 
 __all__ = ["BatchLimits", "NotRetryable", "ServiceRuntime", "Submission"]
@@ -46,6 +57,24 @@ logger = logging.getLogger("salesbus.service")
 
 ORIGIN = "service"
 """``settings["origin"]`` of batches the service created (shown, not used to pick what runs)."""
+
+
+HOLD_ENV = "SALESBUS_FAULT_HOLD_RUNTIME_LOOP"
+"""Fault injection: a file path. Each batch's runner then starts by blocking the runtime's
+event loop (a step that holds the loop) until that file exists; see :func:`hold_loop`."""
+
+
+def hold_loop(release: Path, limit: float = 60.0) -> None:
+    """Block the calling thread's event loop until ``release`` exists (``limit`` s at most).
+
+    Writes ``<release>.held`` first, so a test knows the loop is held before it
+    checks that the HTTP side still answers.
+    """
+    logger.warning("fault: holding the runtime loop until %s exists", release)
+    release.with_name(release.name + ".held").touch()
+    deadline = time.monotonic() + limit
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 class NotRetryable(Exception):
@@ -109,6 +138,9 @@ class ServiceRuntime:
         self._stopping = False
         self._idle = anyio.Event()
         self._cancelled: set[str] = set()
+        self._one_at_a_time = anyio.Lock() if is_broker(settings.transport) else None
+        hold = os.environ.get(HOLD_ENV)
+        self._hold = Path(hold) if hold else None
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -200,8 +232,10 @@ class ServiceRuntime:
         elapsed = time.monotonic() - running.started_at
         return done / elapsed if done > 0 and elapsed > 0 else None
 
-    def cancel(self, batch_id: str) -> bool:
-        """Stop admitting the batch's workflows; in-flight steps finish. ``False``: not running."""
+    async def cancel(self, batch_id: str) -> bool:
+        """Stop admitting the batch's workflows; in-flight steps finish. ``False``: not running.
+
+        Async so that it is called on this runtime's loop (the admission's events are its)."""
         running = self._running.get(batch_id)
         if running is None:
             return False
@@ -264,6 +298,8 @@ class ServiceRuntime:
                 self._idle = anyio.Event()
 
     async def _run_once(self, batch_id: str, running: _Running) -> None:
+        if self._hold is not None:
+            hold_loop(self._hold)
         record = await self.store.batch(batch_id)
         campaign = Campaign.model_validate_json(record.campaign_json)
         limits = record.settings
@@ -291,18 +327,19 @@ class ServiceRuntime:
             if running.cancelled or self._stopping:
                 orchestrator.stop()
 
-        await run_batch(
-            self.store,
-            [],
-            campaign,
-            settings,
-            batch_id=batch_id,
-            provider=self._provider(llm, settings.model),
-            instrumentation=self.instrumentation,
-            on_start=started,
-            admission=self.admission,
-            close_provider=False,
-        )
+        async with self._one_at_a_time or nullcontext():
+            await run_batch(
+                self.store,
+                [],
+                campaign,
+                settings,
+                batch_id=batch_id,
+                provider=self._provider(llm, settings.model),
+                instrumentation=self.instrumentation,
+                on_start=started,
+                admission=self.admission,
+                close_provider=False,
+            )
         running.orchestrator = None
 
     async def _runnable(self, batch_id: str) -> int:

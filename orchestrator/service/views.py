@@ -12,7 +12,7 @@ from ..approval import final_output
 from ..states import AWAITING_APPROVAL, TERMINAL_STATES
 from ..store import Store, StoreError
 from .reads import Reads
-from .runtime import ServiceRuntime
+from .runtime_thread import RuntimeThread
 
 __all__ = ["BatchView", "WorkflowView", "batch_view", "workflow_view"]
 
@@ -71,7 +71,7 @@ class WorkflowView(BaseModel):
 
 
 async def batch_view(
-    store: Store, reads: Reads, runtime: ServiceRuntime, batch_id: str
+    store: Store, reads: Reads, runtime: RuntimeThread, batch_id: str
 ) -> BatchView:
     summary = await reads.summary(batch_id)
     if summary is None:  # an id prefix (or no such batch: StoreError, a 404)
@@ -103,7 +103,7 @@ async def batch_view(
         cost_usd=round(usage.cost_usd, 6),
         retries=usage.retries,
         eta_seconds=round(left / rate, 1) if rate and left else (0.0 if not left else None),
-        error=runtime.failures.get(record.id),
+        error=runtime.failure(record.id),
     )
 
 

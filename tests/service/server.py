@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -59,17 +60,21 @@ def start_server(
     db: Path | None = None,
     token: str | None = TOKEN,
     approval: str = "always",
+    env: dict[str, str] | None = None,
 ) -> Server:
-    """Start ``salesbus serve`` and wait until it answers ``/healthz``."""
+    """Start ``salesbus serve`` (``env``: extra variables) and wait until it answers
+    ``/healthz``."""
     campaign = tmp / "campaign.toml"
     if not campaign.exists():
         campaign.write_text(campaign_toml(approval), encoding="utf-8")
     db = db or tmp / "service.db"
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
-    env.pop("SALESBUS_API_TOKEN", None)
+    variables = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
+    variables.pop("SALESBUS_API_TOKEN", None)
+    variables.pop("SALESBUS_TRANSPORT", None)
+    variables.update(env or {})
     if token:
-        env["SALESBUS_API_TOKEN"] = token
+        variables["SALESBUS_API_TOKEN"] = token
     log = tmp / f"serve-{port}.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -90,7 +95,7 @@ def start_server(
             ],
             stdout=sink,
             stderr=subprocess.STDOUT,
-            env=env,
+            env=variables,
         )
     server = Server(f"http://127.0.0.1:{port}", db, process, log, token)
     deadline = time.monotonic() + 30
@@ -149,3 +154,25 @@ def companies(count: int, prefix: str = "Company") -> list[dict[str, Any]]:
         }
         for n in range(1, count + 1)
     ]
+
+
+def read_events(
+    client: httpx.Client, params: dict[str, str], headers: dict[str, str], want: int
+) -> list[dict[str, Any]]:
+    """The first ``want`` events of the stream (each with its SSE id), then hang up."""
+    events: list[dict[str, Any]] = []
+    with client.stream("GET", "/events", params=params, headers=headers, timeout=30) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        frame: dict[str, str] = {}
+        for line in response.iter_lines():
+            if line == "":
+                if "data" in frame:
+                    events.append({"id": int(frame["id"]), **json.loads(frame["data"])})
+                    if len(events) >= want:
+                        break
+                frame = {}
+            elif not line.startswith(":") and ":" in line:
+                key, _, value = line.partition(":")
+                frame[key] = value.strip()
+    return events

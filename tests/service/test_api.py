@@ -14,7 +14,7 @@ import httpx
 
 from tests.orchestrator.cli_support import LEADS
 from tests.service.conftest import MAX_ROWS
-from tests.service.server import Server, campaign_toml, companies, wait_for
+from tests.service.server import Server, campaign_toml, companies, read_events, wait_for
 
 
 def _submit_leads(
@@ -26,28 +26,6 @@ def _submit_leads(
 def _batch_count(server: Server) -> int:
     with server.client() as client:
         return len(client.get("/batches").json())
-
-
-def _sse(
-    client: httpx.Client, params: dict[str, str], headers: dict[str, str], want: int
-) -> list[dict[str, Any]]:
-    """The first ``want`` events of the stream (each with its SSE id), then hang up."""
-    events: list[dict[str, Any]] = []
-    with client.stream("GET", "/events", params=params, headers=headers, timeout=30) as response:
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
-        frame: dict[str, str] = {}
-        for line in response.iter_lines():
-            if line == "":
-                if "data" in frame:
-                    events.append({"id": int(frame["id"]), **json.loads(frame["data"])})
-                    if len(events) >= want:
-                        break
-                frame = {}
-            elif not line.startswith(":") and ":" in line:
-                key, _, value = line.partition(":")
-                frame[key] = value.strip()
-    return events
 
 
 def test_health_is_open_and_every_other_route_needs_the_token(server: Server) -> None:
@@ -103,7 +81,7 @@ def test_events_come_in_order_and_resume_after_last_event_id(server: Server) -> 
         ).json()["batch"]["id"]
         wait_for(client, batch_id)
         # 3 workflows x 3 steps x (started + succeeded) + 3 approval requests.
-        events = _sse(client, {"batch": batch_id}, {}, want=21)
+        events = read_events(client, {"batch": batch_id}, {}, want=21)
         assert len(events) == 21
         assert [e["id"] for e in events] == sorted(e["id"] for e in events)
         assert {e["batch_id"] for e in events} == {batch_id}
@@ -119,7 +97,7 @@ def test_events_come_in_order_and_resume_after_last_event_id(server: Server) -> 
                 ("ApprovalRequested", None),
             ]
 
-        resumed = _sse(
+        resumed = read_events(
             client, {"batch": batch_id}, {"Last-Event-ID": str(events[9]["id"])}, want=11
         )
         assert resumed == events[10:]
