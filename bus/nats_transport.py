@@ -268,7 +268,7 @@ class NatsTransport(Transport):
         subclasses, of ``owner``'s events (of anyone's for ``None``)."""
         scope = f"{self.prefix}.ev.{owner_token(owner) if owner else '*'}"
         if event_type is Event:
-            return [f"{self.prefix}.ev.{owner_token(owner)}.>" if owner else f"{self.prefix}.ev.>"]
+            return [f"{scope}.>"]
         seen: set[type[Event]] = set()
         stack = [event_type]
         while stack:
