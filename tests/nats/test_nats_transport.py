@@ -351,3 +351,33 @@ async def test_an_owner_away_finds_its_own_events_waiting_and_no_one_elses(
         with anyio.fail_after(10):
             await back.join()
     assert handled == [0, 2, 4]
+
+
+async def test_an_answer_after_a_redelivery_still_goes_to_the_owner_that_asked(
+    make_transport: MakeTransport,
+) -> None:
+    """A failed delivery gives its event back (and its owner with it); the next delivery
+    brings the owner again, so what that one publishes returns to who asked."""
+    tries: Counter[int] = Counter()
+    answers: list[int] = []
+    async with (
+        EventBus(transport=make_transport(owner="asker")) as asker,
+        EventBus(transport=make_transport(max_deliver=5)) as worker,
+    ):
+
+        async def flaky_answer(event: Tick) -> None:
+            tries[event.n] += 1
+            if tries[event.n] < 3:
+                raise Flaky("not yet")
+            await worker.publish(Tock(**event.caused(), n=event.n))
+
+        worker.subscribe(Tick, flaky_answer, name="agent:work")
+        asker.subscribe(Tock, lambda e: answers.append(e.n), name="orchestrator:status")
+        await worker.join()
+        await asker.join()
+        await asker.publish(Tick(n=7))
+        with anyio.fail_after(10):
+            while not answers:
+                await anyio.sleep(0.02)
+    assert (tries, answers) == (Counter({7: 3}), [7])
+    assert worker.transport._held == {}  # type: ignore[attr-defined]  # nothing kept

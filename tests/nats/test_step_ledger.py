@@ -192,3 +192,45 @@ async def test_workers_starting_together_all_get_the_ledger(make_transport: Make
             await transport.aclose()
     assert len(opened) == 4
     assert None not in opened
+
+
+async def test_a_replayed_outcome_goes_back_to_the_owner_of_the_redelivered_input(
+    make_transport: MakeTransport,
+) -> None:
+    """Two orchestrators (owners) on the broker: the outcome a worker answers from its
+    ledger reaches the one that published the input, and not the other."""
+    window = 0.3  # every connection's: the stream keeps the last one's
+    ours: list[StepSucceeded] = []
+    theirs: list[StepSucceeded] = []
+    asked = Asked(n=4)
+
+    async def serve_once(expected: int) -> tuple[Answerer, StepLedger]:
+        agent = Answerer()
+        transport = make_transport(duplicate_window=window)
+        async with EventBus(transport=transport) as worker:
+            ledger = StepLedger(worker, await open_ledger(transport), ["answer"])
+            worker.add_interceptor(ledger)
+            AgentRuntime(worker, forward_outputs=False).add(agent, concurrency=1)
+            await worker.join()  # its consumer exists before the input goes out
+            await mine.publish(asked)
+            with anyio.fail_after(10):
+                while len(ours) < expected:
+                    await anyio.sleep(0.02)
+        return agent, ledger
+
+    async with (
+        EventBus(transport=make_transport(owner="run-1", duplicate_window=window)) as mine,
+        EventBus(transport=make_transport(owner="run-2", duplicate_window=window)) as other,
+    ):
+        mine.subscribe(StepSucceeded, ours.append, name="orchestrator")
+        other.subscribe(StepSucceeded, theirs.append, name="orchestrator")
+        await mine.join()
+        await other.join()
+        first, _ = await serve_once(1)
+        await anyio.sleep(window + 0.1)  # past the dedup window: the input is stored again
+        second, ledger = await serve_once(2)
+        await other.join()
+
+    assert (first.calls, second.calls, ledger.replayed) == (Counter({4: 1}), Counter(), 1)
+    assert [o.output.n for o in ours] == [40, 40]  # type: ignore[attr-defined]
+    assert theirs == []
