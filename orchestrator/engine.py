@@ -390,7 +390,10 @@ class Orchestrator:
                 if root is not None:
                     statements.append(self.store.set_trace(record.id, *root))
                 first = first.model_copy(update={"trace_context": carrier})
-        if attempt > 1:
+        if attempt > 1 or record.step == step.name:
+            # A run before this one may have published this input already: under its
+            # old id a broker would drop it as a duplicate (its answers, if any came
+            # before this admission, were let go as stale) and the step never run.
             first = first.model_copy(update={"attempt": attempt, "event_id": new_event_id()})
         live = _Live(record, index, first, attempt, retry_base, history.failures, record.state)
         self._live[record.id] = live

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from salesbus.agents.status import StepStarted, StepSucceeded
 from salesbus.bus import EventBus
 from salesbus.orchestrator.batch import prepare_batch
 from salesbus.orchestrator.engine import Orchestrator
@@ -185,3 +186,36 @@ async def test_a_stopped_run_resumes_without_repeating_a_finished_step(tmp_path:
             await Orchestrator(bus, store, toy_pipeline(script), retry=FAST).run(prepared.batch.id)
         assert await store.state_counts(prepared.batch.id) == {"completed": 20}
     assert all(n == 1 for n in script.calls.values()), script.calls
+
+
+async def test_a_step_a_run_before_had_moved_to_is_published_under_a_new_event_id(
+    tmp_path: Path,
+) -> None:
+    """That run may have published the step's input already: a broker drops a second
+    publish of one event id within its dedup window, so under the old id the resumed
+    step would never run (its first answers, if they came before this run admitted
+    the workflow, were let go as stale)."""
+    script = Script()
+    outputs: list[str] = []
+    async with open_store(tmp_path / "s.db") as store:
+        prepared = await prepare_batch(store, names("Ann"), a_campaign(), provider="t", model="t")
+        async with EventBus() as bus:
+            orchestrator = Orchestrator(bus, store, toy_pipeline(script), retry=FAST)
+
+            def stop_at_the_first_output(event: StepSucceeded) -> None:
+                outputs.append(event.output.event_id)
+                orchestrator.stop()
+
+            bus.subscribe(StepSucceeded, stop_at_the_first_output)
+            await orchestrator.run(prepared.batch.id)
+        [parked] = await store.workflows(prepared.batch.id)
+        assert parked.step == "double"  # moved on to the next step, which never started
+        assert [a.step for a in await store.attempts(parked.id)] == ["count"]
+
+        started: list[tuple[str, str]] = []
+        async with EventBus() as bus:
+            bus.subscribe(StepStarted, lambda e: started.append((e.step, e.input_event_id)))
+            await Orchestrator(bus, store, toy_pipeline(script), retry=FAST).run(prepared.batch.id)
+        assert await store.state_counts(prepared.batch.id) == {"completed": 1}
+    assert [step for step, _ in started] == ["double"]
+    assert started[0][1] != outputs[0]
