@@ -21,7 +21,7 @@ import anyio
 from salesbus.orchestrator.states import AWAITING_APPROVAL, TERMINAL_STATES
 from salesbus.orchestrator.store import Store
 
-from .usage_rollup import ROLLUP_TABLE
+from .batch_rollup import STATES_TABLE, USAGE_TABLE
 
 __all__ = ["STATE_EVENT_TYPES", "BatchSummary", "LoggedEvent", "Reads", "Usage", "open_reads"]
 
@@ -105,13 +105,13 @@ class Reads:
 
     async def usage(self, batch_id: str | None = None) -> Usage:
         """Calls, tokens, cost and retries of a batch's attempts (or of every batch), from
-        the rollup the store's triggers keep (:mod:`.usage_rollup`): no scan of the attempts."""
+        the rollup the store's triggers keep (:mod:`.batch_rollup`): no scan of the attempts."""
         where, params = ("WHERE batch_id = ?", (batch_id,)) if batch_id else ("", ())
         rows = await self._rows(
             "SELECT COALESCE(SUM(attempts), 0) AS n, COALESCE(SUM(steps), 0) AS steps,"
             " COALESCE(SUM(calls), 0) AS calls, COALESCE(SUM(input_tokens), 0) AS inp,"
             " COALESCE(SUM(output_tokens), 0) AS outp, COALESCE(SUM(cost_usd), 0) AS cost"
-            f" FROM {ROLLUP_TABLE} {where}",
+            f" FROM {USAGE_TABLE} {where}",
             params,
         )
         return _usage(rows[0])
@@ -120,17 +120,16 @@ class Reads:
         """A batch's record, counts by state and usage in one query (one trip to SQLite's
         thread: ``GET /batches/{id}`` is what dashboards poll while batches run).
 
-        Its cost does not grow with the batch's attempts: the usage is the batch's
-        row of the rollup (:mod:`.usage_rollup`), the counts come from the
-        ``(batch_id, state)`` index."""
+        Its cost does not grow with the batch: usage and counts by state are the
+        batch's rows of the rollups the store's triggers keep (:mod:`.batch_rollup`)."""
         rows = await self._rows(
             "SELECT b.id, b.created_at, b.provider, b.model, b.leads_path,"
-            " (SELECT json_group_object(state, n) FROM (SELECT state, COUNT(*) AS n"
-            "   FROM workflows WHERE batch_id = b.id GROUP BY state)) AS states,"
+            f" (SELECT json_group_object(state, n) FROM {STATES_TABLE}"
+            "   WHERE batch_id = b.id AND n > 0) AS states,"
             " COALESCE(u.attempts, 0) AS n, COALESCE(u.steps, 0) AS steps,"
             " COALESCE(u.calls, 0) AS calls, COALESCE(u.input_tokens, 0) AS inp,"
             " COALESCE(u.output_tokens, 0) AS outp, COALESCE(u.cost_usd, 0) AS cost"
-            f" FROM batches b LEFT JOIN {ROLLUP_TABLE} u ON u.batch_id = b.id WHERE b.id = ?",
+            f" FROM batches b LEFT JOIN {USAGE_TABLE} u ON u.batch_id = b.id WHERE b.id = ?",
             (batch_id,),
         )
         if not rows:
@@ -147,7 +146,9 @@ class Reads:
         )
 
     async def states(self) -> dict[str, int]:
-        rows = await self._rows("SELECT state, COUNT(*) AS n FROM workflows GROUP BY state")
+        rows = await self._rows(
+            f"SELECT state, SUM(n) AS n FROM {STATES_TABLE} GROUP BY state HAVING SUM(n) > 0"
+        )
         return {str(r["state"]): int(r["n"]) for r in rows}
 
     async def step_latency(

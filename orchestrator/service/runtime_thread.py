@@ -47,9 +47,9 @@ from salesbus.agents.models import Company
 
 from ..runner import Instrumentation, RunSettings
 from ..store import Store, WorkflowRecord, open_store
+from .batch_rollup import install_rollup
 from .reads import open_reads
 from .runtime import BatchLimits, ServiceRuntime, Submission
-from .usage_rollup import install_rollup
 
 __all__ = ["RuntimeThread", "runtime_thread"]
 
@@ -198,7 +198,7 @@ async def _runtime(
     """The runtime's whole life, on the runtime loop (entered through the portal).
 
     The usage rollup is recomputed and re-armed before anything runs or is read
-    (:mod:`.usage_rollup`)."""
+    (:mod:`.batch_rollup`)."""
     async with open_store(db) as store:
         await install_rollup(store)
         runtime = ServiceRuntime(store, settings, instrumentation=instrumentation)

@@ -1,4 +1,4 @@
-"""The per-batch usage rollup always equals a full recount of the attempts in the store."""
+"""The per-batch rollups (usage, counts by state) always equal a full recount of the store."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from salesbus.agents.models import Company
 from salesbus.orchestrator.runner import RunSettings, Simulation, run_batch
+from salesbus.orchestrator.service.batch_rollup import install_rollup
 from salesbus.orchestrator.service.reads import Usage, open_reads
-from salesbus.orchestrator.service.usage_rollup import install_rollup
 from salesbus.orchestrator.store import open_store
 from tests.orchestrator.helpers import a_campaign
 from tests.service.server import campaign_toml, companies, running_server, start_server, wait_for
@@ -30,6 +30,14 @@ def recount(db: Path, batch_id: str) -> Usage:
             (batch_id,),
         ).fetchone()
     return Usage(calls, inp, outp, cost, n - pairs)
+
+
+def recount_states(db: Path, batch_id: str) -> dict[str, int]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT state, COUNT(*) FROM workflows WHERE batch_id = ? GROUP BY state", (batch_id,)
+        ).fetchall()
+    return dict(rows)
 
 
 def shown(view: dict[str, Any]) -> Usage:
@@ -85,6 +93,8 @@ async def test_the_rollup_is_seeded_from_earlier_attempts_and_follows_retries_re
                     (gone.id,),
                 ),
                 ("DELETE FROM step_attempts WHERE workflow_id = ?", (gone.id,)),
+                ("DELETE FROM batch_members WHERE workflow_id = ?", (gone.id,)),
+                ("DELETE FROM workflows WHERE id = ?", (gone.id,)),
             ]
         )
         # The offline provider reports no tokens or cost: an attempt that does, closed twice
@@ -109,6 +119,10 @@ async def test_the_rollup_is_seeded_from_earlier_attempts_and_follows_retries_re
         async with open_reads(db) as reads:
             for batch in (before.batch.id, during.batch.id):
                 assert_same(await reads.usage(batch), recount(db, batch))
+                summary = await reads.summary(batch)
+                assert summary is not None
+                assert summary.states == recount_states(db, batch)
+            assert sum(recount_states(db, during.batch.id).values()) == 5  # one deleted
             assert (await reads.usage(during.batch.id)).input_tokens == 1500 + 50 + 7
             assert (await reads.usage(during.batch.id)).cost_usd == pytest.approx(0.005)
             # --refresh keeps the old attempts (superseded): the new ones count as retries.
@@ -152,6 +166,7 @@ def test_batch_totals_equal_a_full_recount_after_a_kill_a_resume_a_retry_and_app
         assert view["awaiting_approval"] == 6
         assert view["retries"] >= 1  # the attempt the kill cut off, run again
         assert_same(shown(view), recount(server.db, batch_id))
+        assert view["states"] == recount_states(server.db, batch_id)
 
         failing = client.post(
             "/batches",
@@ -172,8 +187,10 @@ def test_batch_totals_equal_a_full_recount_after_a_kill_a_resume_a_retry_and_app
             client, failing, lambda v: v["retries"] > failed["retries"] and not v["running"]
         )
         assert_same(shown(retried), recount(server.db, failing))
+        assert retried["states"] == recount_states(server.db, failing)
 
         decided = client.post(f"/batches/{batch_id}/approve", json={})
         assert decided.status_code == 200, decided.text
         approved = wait_for(client, batch_id, lambda v: v["states"].get("completed") == 6)
         assert_same(shown(approved), recount(server.db, batch_id))
+        assert approved["states"] == recount_states(server.db, batch_id) == {"completed": 6}
