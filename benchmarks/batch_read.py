@@ -13,6 +13,11 @@ checkout's ``salesbus serve`` and the baseline's, each on a fresh copy of the
 file, times its start (until ``/healthz`` answers: this checkout recomputes
 its usage rollup there), then sends ``--requests`` sequential GETs after 10
 unmeasured ones. Medians of the repeats' p50 and p99.
+
+What the rollup's triggers cost the writes: ``--write-companies`` offline
+companies (no model latency, so the store's share is as large as it gets) run
+by ``run_batch`` on a fresh store with the rollup installed and on one
+without, alternately, medians of the repeats.
 """
 
 from __future__ import annotations
@@ -99,6 +104,36 @@ def make_store(path: Path, companies: int) -> None:
     conn.close()
 
 
+def write_cost(companies: int, repeats: int, tmp: Path) -> tuple[float, float]:
+    """Median seconds of a whole offline batch (with the rollup, without it)."""
+    from salesbus.agents.campaign import load_campaign
+    from salesbus.agents.models import Company
+    from salesbus.orchestrator.runner import RunSettings, run_batch
+    from salesbus.orchestrator.service.batch_rollup import install_rollup
+    from salesbus.orchestrator.store import open_store
+
+    campaign = load_campaign(ROOT / "examples" / "campaign.toml")
+    leads = [
+        Company(name=f"Write Co {i:05}", domain=f"write{i:05}.example", industry="SaaS")
+        for i in range(companies)
+    ]
+
+    async def once(rollup: bool) -> float:
+        async with open_store(tmp / f"w-{time.monotonic_ns()}.db") as store:
+            if rollup:
+                await install_rollup(store)
+            started = time.perf_counter()
+            await run_batch(store, leads, campaign, RunSettings(llm="offline"))
+            await store.flush()
+            return time.perf_counter() - started
+
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(repeats):
+        for rollup in (False, True):
+            times[rollup].append(anyio.run(once, rollup))
+    return statistics.median(times[True]), statistics.median(times[False])
+
+
 def measure(db: Path, code: Path | None, requests: int) -> tuple[float, list[float]]:
     """(seconds until ``/healthz`` answers, each GET's ms) of one service on ``db``."""
     port = free_port()
@@ -147,6 +182,7 @@ def main() -> None:
     parser.add_argument("--companies", type=int, default=50_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--write-companies", type=int, default=1000)
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     results: dict[str, list[tuple[float, float, float]]] = {"this": [], "baseline": []}
@@ -162,6 +198,7 @@ def main() -> None:
                 shutil.copy(tmp / "made.db", db)
                 ready, ms = measure(db, which, args.requests)
                 results[name].append((ready, percentile(ms, 50), percentile(ms, 99)))
+        with_rollup, without = write_cost(args.write_companies, args.repeats, tmp)
     lines = [
         f"one batch of {args.companies} companies ({made:.1f}s to make), {args.requests}"
         f" sequential GETs per run, medians of {args.repeats}",
@@ -171,6 +208,10 @@ def main() -> None:
     for name, label in (("baseline", f"--baseline-src {args.baseline_src}"), ("this", "this")):
         ready, p50, p99 = (statistics.median(r[i] for r in results[name]) for i in range(3))
         lines.append(f"| {label} | {ready:.2f} | {p50:.1f} | {p99:.1f} |")
+    lines.append(
+        f"a {args.write_companies}-company offline batch written with the rollup's triggers:"
+        f" {with_rollup:.2f}s, without: {without:.2f}s (ratio {with_rollup / without:.3f})"
+    )
     print("\n".join(lines) if args.markdown else "\n".join(lines).replace("|", " "))
 
 

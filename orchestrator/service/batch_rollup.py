@@ -67,14 +67,38 @@ def _share(row: str, sign: str) -> str:
     )
 
 
+_COUNTED = (
+    "workflow_id, step, calls, input_tokens, output_tokens, cache_read_tokens,"
+    " cache_write_tokens, cost_usd"
+)
+
+
+def _difference() -> str:
+    """An attempt's usage rewritten in place: add what changed (its step counts already)."""
+    return (
+        f"INSERT INTO {USAGE_TABLE} ({_COLUMNS})"
+        " SELECT w.batch_id, 0, 0, NEW.calls - OLD.calls,"
+        " (NEW.input_tokens + NEW.cache_read_tokens + NEW.cache_write_tokens)"
+        " - (OLD.input_tokens + OLD.cache_read_tokens + OLD.cache_write_tokens),"
+        " NEW.output_tokens - OLD.output_tokens, NEW.cost_usd - OLD.cost_usd"
+        " FROM workflows w WHERE w.id = NEW.workflow_id" + _ACCUMULATE
+    )
+
+
 _TRIGGERS = {
     f"{USAGE_TABLE}_on_insert": f"AFTER INSERT ON step_attempts BEGIN {_share('NEW', '+')} END",
     f"{USAGE_TABLE}_on_delete": f"AFTER DELETE ON step_attempts BEGIN {_share('OLD', '-')} END",
     # Only the columns that count: an attempt's status changing (running, superseded,
-    # abandoned) costs no rollup write.
+    # abandoned) costs no rollup write. An attempt closed in place (the usual update)
+    # keeps its step: one write of the difference, no lookup of the step's other rows.
     f"{USAGE_TABLE}_on_update": (
-        "AFTER UPDATE OF workflow_id, step, calls, input_tokens, output_tokens,"
-        " cache_read_tokens, cache_write_tokens, cost_usd ON step_attempts"
+        f"AFTER UPDATE OF {_COUNTED} ON step_attempts"
+        " WHEN OLD.workflow_id = NEW.workflow_id AND OLD.step = NEW.step"
+        f" BEGIN {_difference()} END"
+    ),
+    f"{USAGE_TABLE}_on_move": (
+        f"AFTER UPDATE OF {_COUNTED} ON step_attempts"
+        " WHEN OLD.workflow_id IS NOT NEW.workflow_id OR OLD.step IS NOT NEW.step"
         f" BEGIN {_share('OLD', '-')} {_share('NEW', '+')} END"
     ),
 }

@@ -116,6 +116,16 @@ async def test_the_rollup_is_seeded_from_earlier_attempts_and_follows_retries_re
                     )
                 ]
             )
+        # An attempt moved to another step (no writer does it today; the rollup must follow).
+        await store.commit(
+            [
+                (
+                    "UPDATE step_attempts SET step = 'moved', calls = calls + 1 WHERE id ="
+                    " (SELECT MIN(id) FROM step_attempts WHERE workflow_id = ?)",
+                    (paid.id,),
+                )
+            ]
+        )
         async with open_reads(db) as reads:
             for batch in (before.batch.id, during.batch.id):
                 assert_same(await reads.usage(batch), recount(db, batch))
