@@ -104,6 +104,10 @@ class Config:
     cpu_target: float | None = None
     passthrough: bool = False
     """An interceptor whose two scopes only call on: the bus's own price for any interceptor."""
+    sdk_only: bool = False
+    """The SDK's share: the same spans started and ended by bare SDK calls, nothing of ours."""
+    every_event: bool = False
+    """Hop spans without the ``passes`` check: every event goes through the chain (as before)."""
 
 
 BUS: dict[str, Config] = {
@@ -117,11 +121,24 @@ BUS: dict[str, Config] = {
         sampling=0.01,
         target=2.0,
     ),
+    "E": Config(
+        "C without BusTracing.passes: every event through both scopes, as before the"
+        " bus could skip an interceptor (informational)",
+        hops=True,
+        sampling=0.01,
+        every_event=True,
+    ),
     "D": Config("hop spans on, 100% sampled (informational)", hops=True),
     "P": Config(
-        "pass-through interceptor on both scopes, no tracing (informational: the floor)",
+        "pass-through interceptor on both scopes, no tracing (informational)",
         traced=False,
         passthrough=True,
+    ),
+    "S": Config(
+        "SDK only: C's spans by bare start_span/end, same names and attributes, 1%"
+        " (informational: the SDK's share)",
+        sampling=0.01,
+        sdk_only=True,
     ),
 }
 PIPELINE: dict[str, Config] = {
@@ -133,6 +150,16 @@ PIPELINE: dict[str, Config] = {
     ),
     "C": Config(
         "tracing on, default, 100% sampled, OTLP/HTTP (--otlp) to loopback", otlp=True, target=1.20
+    ),
+    "S": Config(
+        "SDK only: B's 7 spans per company by bare start_span/end when the workflow starts,"
+        " same names and attributes, no-op exporter (informational: the SDK's share)",
+        sdk_only=True,
+    ),
+    "T": Config(
+        "SDK only as S, OTLP/HTTP to loopback as C (informational: the SDK's and exporter's share)",
+        sdk_only=True,
+        otlp=True,
     ),
 }
 BENCHMARKS = {"bus": BUS, "pipeline": PIPELINE}
@@ -269,7 +296,28 @@ def bus_interceptors(config: Config, telemetry: Telemetry | None) -> list[Interc
         return [_pass_through()]
     if telemetry is None:
         return []
-    return list(instrumentation_for(telemetry, bus_hops=config.hops).interceptors)
+    if config.sdk_only:
+        return [_sdk_only_hops(telemetry)]
+    interceptors = list(instrumentation_for(telemetry, bus_hops=config.hops).interceptors)
+    if config.every_event:
+        return [_every_event(i) for i in interceptors]
+    return interceptors
+
+
+def _every_event(inner: Interceptor) -> Interceptor:
+    """``inner``'s two scopes with no ``passes``/``consumes`` checks (bus E)."""
+    from salesbus.bus import ConsumeNext, Event, Interceptor, PublishNext, Subscription
+
+    class EveryEvent(Interceptor):
+        async def publish_scope(self, call_next: PublishNext, event: Event) -> None:
+            await inner.publish_scope(call_next, event)
+
+        async def consume_scope(
+            self, call_next: ConsumeNext, event: Event, subscription: Subscription[Event]
+        ) -> None:
+            await inner.consume_scope(call_next, event, subscription)
+
+    return EveryEvent()
 
 
 def _pass_through() -> Interceptor:
@@ -286,6 +334,136 @@ def _pass_through() -> Interceptor:
             await call_next(event)
 
     return PassThrough()
+
+
+def _sdk_only_hops(telemetry: Telemetry) -> Interceptor:
+    """C's two hop spans for each sampled event, made by the SDK alone (bus S).
+
+    Which events are sampled is read as ``BusTracing`` reads it (the
+    ``traceparent``'s last digit, the bus skips the rest); for those a send
+    and a process span with C's names and attributes are started and ended
+    under one fixed sampled parent. No parent is extracted, no context is
+    injected, attached or copied into the event: what is left is the SDK.
+    """
+    from opentelemetry import trace
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+
+    from salesbus.bus import ConsumeNext, Event, Interceptor, PublishNext, Subscription
+    from salesbus.observability import semconv as sc
+
+    tracer = telemetry.tracer
+    parent = trace.set_span_in_context(
+        NonRecordingSpan(SpanContext(1, 1, is_remote=True, trace_flags=TraceFlags(1)))
+    )
+
+    def attributes(event: Event, operation: str) -> dict[str, Any]:
+        name = type(event).type_name
+        return {
+            sc.MESSAGING_SYSTEM: sc.MESSAGING_SYSTEM_SALESBUS,
+            sc.MESSAGING_DESTINATION_NAME: name,
+            sc.MESSAGING_OPERATION_TYPE: operation,
+            sc.MESSAGING_OPERATION_NAME: operation,
+            sc.MESSAGING_MESSAGE_ID: event.event_id,
+        }
+
+    class SdkOnly(Interceptor):
+        def passes(self, event: Event) -> bool:
+            return event.trace_context["traceparent"][54] == "0"
+
+        async def publish_scope(self, call_next: PublishNext, event: Event) -> None:
+            if not self.passes(event):
+                span = tracer.start_span(
+                    sc.send_span_name(type(event).type_name),
+                    context=parent,
+                    kind=SpanKind.PRODUCER,
+                    attributes=attributes(event, sc.OPERATION_SEND),
+                )
+                span.end()
+            await call_next(event)
+
+        async def consume_scope(
+            self, call_next: ConsumeNext, event: Event, subscription: Subscription[Event]
+        ) -> None:
+            if not self.passes(event):
+                attrs = attributes(event, sc.OPERATION_PROCESS)
+                attrs[sc.MESSAGING_CONSUMER_GROUP_NAME] = subscription.name
+                span = tracer.start_span(
+                    sc.process_span_name(type(event).type_name),
+                    context=parent,
+                    kind=SpanKind.CONSUMER,
+                    attributes=attrs,
+                )
+                span.end()
+            await call_next(event)
+
+    return SdkOnly()
+
+
+def _sdk_only_instrumentation(telemetry: Telemetry) -> Instrumentation:
+    """Pipeline S: per company, B's seven spans made by bare SDK calls when it starts.
+
+    The same names, kinds, parents and attribute sets as a traced run's root,
+    ``invoke_agent`` and ``chat`` spans (usage as the offline rules report
+    it), started and ended one after another: nothing of salesbus's
+    instrumentation runs (no observer, no provider wrapper, no carrier). A
+    lower bound of the SDK's share: these spans live microseconds, the real
+    ones across a model call, so they are collected young.
+    """
+    from opentelemetry import trace
+    from opentelemetry.context import Context
+    from opentelemetry.trace import SpanKind
+
+    from salesbus.observability import semconv as sc
+    from salesbus.orchestrator.runner import Instrumentation
+
+    tracer = telemetry.tracer
+    usage = {
+        sc.GEN_AI_USAGE_INPUT_TOKENS: 0,
+        sc.GEN_AI_USAGE_OUTPUT_TOKENS: 0,
+        sc.LLM_COST_USD: 0.0,
+        sc.LLM_CALLS: 1,
+    }
+    steps = (("research", "research"), ("analysis", "analyze"), ("personalization", "personalize"))
+
+    class SdkOnlyTracer:
+        def begin(self, workflow: Any) -> None:
+            ids = {sc.WORKFLOW_ID: workflow.id, sc.BATCH_ID: workflow.batch_id}
+            root = tracer.start_span(
+                sc.workflow_span_name(workflow.company.name),
+                context=Context(),
+                attributes={sc.WORKFLOW_ID: workflow.id, sc.COMPANY: workflow.company.name}
+                | {sc.BATCH_ID: workflow.batch_id},
+            )
+            under_root = trace.set_span_in_context(root)
+            for step, operation in steps:
+                agent = tracer.start_span(
+                    sc.agent_span_name(step),
+                    context=under_root,
+                    attributes={
+                        sc.GEN_AI_OPERATION_NAME: sc.OPERATION_INVOKE_AGENT,
+                        sc.GEN_AI_AGENT_NAME: step,
+                        sc.STEP_ATTEMPT: 1,
+                    }
+                    | ids,
+                )
+                chat = tracer.start_span(
+                    sc.chat_span_name("rules-v1"),
+                    context=trace.set_span_in_context(agent),
+                    kind=SpanKind.CLIENT,
+                    attributes={
+                        sc.GEN_AI_OPERATION_NAME: sc.OPERATION_CHAT,
+                        sc.GEN_AI_PROVIDER_NAME: "offline",
+                        sc.GEN_AI_REQUEST_MODEL: "rules-v1",
+                        sc.LLM_OPERATION: operation,
+                    },
+                )
+                chat.set_attributes(usage)
+                chat.end()
+                agent.set_attributes({sc.STEP_OUTCOME: "succeeded"} | usage)
+                agent.end()
+            root.end()
+
+    return Instrumentation(tracer=SdkOnlyTracer())
 
 
 async def _settle() -> None:
@@ -384,7 +562,13 @@ def child(args: argparse.Namespace) -> None:
         result["interceptors"] = [type(i).__name__ for i in interceptors]
         result["sampled_events"] = sum(c["traceparent"].endswith("1") for c in contexts)
     else:
-        instrumentation = instrumentation_for(telemetry) if telemetry is not None else None
+        instrumentation = (
+            None
+            if telemetry is None
+            else _sdk_only_instrumentation(telemetry)
+            if config.sdk_only
+            else instrumentation_for(telemetry)
+        )
         with tempfile.TemporaryDirectory(prefix="tracing-overhead-") as tmp:
             result = asyncio.run(
                 time_pipeline(
@@ -616,7 +800,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--profile", choices=tuple(BUS), help="instead: cProfile the bus under one configuration"
     )
     parser.add_argument("--child", choices=("bus", "pipeline"), help=argparse.SUPPRESS)
-    parser.add_argument("--config", choices=tuple(BUS), help=argparse.SUPPRESS)
+    parser.add_argument("--config", choices=sorted({*BUS, *PIPELINE}), help=argparse.SUPPRESS)
     parser.add_argument("--otlp", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -16,7 +16,7 @@ from . import waiting
 from .errors import BusClosedError, BusNotRunningError, InboxFullError, PublishTimeoutError
 from .event import Event
 from .inbox import Tracker
-from .interceptors import Interceptor, PublishNext, compose_publish, overrides
+from .interceptors import Interceptor, PublishNext, compose_publish, overrides, pass_check
 from .policy import ErrorPolicy
 from .stats import BusStatistics, SubscriptionStatistics
 from .subscription import Handler, HandlerFailure, Subscription
@@ -354,12 +354,16 @@ class EventBus:
         self._publish_nowait: PublishNext = compose_publish(self._interceptors, self._send_nowait)
         # With no publish interceptor, publish skips the chain when nothing waits:
         # try_send first, send only if that found an inbox full. Unless a
-        # subclass overrode send alone, which then must see every event.
+        # subclass overrode send alone, which then must see every event. With
+        # publish interceptors that can say they would only pass an event on
+        # (``Interceptor.passes``), the events they pass take that path too.
         transport = type(self.transport)
+        chain = [i for i in self._interceptors if overrides(i, "publish_scope")]
+        self._passes: Callable[[Event], bool] | None = pass_check(chain) if chain else None
         self._try_send: Callable[[Event], bool] | None = (
             self.transport.try_send
             if _defined_in(transport, "send") is _defined_in(transport, "try_send")
-            and not any(overrides(i, "publish_scope") for i in self._interceptors)
+            and (not chain or self._passes is not None)
             else None
         )
 
@@ -393,8 +397,10 @@ class EventBus:
         if not self._accepting:
             raise BusClosedError if self._closed else BusNotRunningError
         try_send = self._try_send
-        if try_send is not None and try_send(event):
-            return
+        if try_send is not None:
+            passes = self._passes
+            if (passes is None or passes(event)) and try_send(event):
+                return
         if timeout is None:
             await self._publish(event)
             return
@@ -417,9 +423,11 @@ class EventBus:
             raise BusClosedError if self._closed else BusNotRunningError
         try_send = self._try_send
         if try_send is not None:
-            if not try_send(event):
-                raise InboxFullError(self.transport.full_target(event))
-            return
+            passes = self._passes
+            if passes is None or passes(event):
+                if not try_send(event):
+                    raise InboxFullError(self.transport.full_target(event))
+                return
         coro = self._publish_nowait(event)
         assert isinstance(coro, Coroutine)
         try:

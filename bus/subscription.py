@@ -12,7 +12,7 @@ import anyio.to_thread
 
 from .event import Event
 from .inbox import Inbox, Tracker
-from .interceptors import ConsumeNext, Interceptor, compose_consume
+from .interceptors import ConsumeNext, Interceptor, compose_consume, consume_chain, pass_check
 from .policy import ErrorPolicy
 
 __all__ = ["Handler", "HandlerFailure", "Subscription", "SubscriptionStats"]
@@ -91,8 +91,9 @@ class Subscription(Generic[E]):
         self.inbox = Inbox(max_pending, tracker, name)
         self.stats = SubscriptionStats()
         self.in_flight: list[Event | None] = [None] * concurrency
-        self._handler_is_async = _is_async(handler) or run_in_thread
-        self.is_async = self._handler_is_async
+        self.direct_is_async = _is_async(handler) or run_in_thread
+        """Whether :attr:`direct` (the handler as the bus calls it) is a coroutine function."""
+        self.is_async = self.direct_is_async
         self.active = True
         """Routed to: true from ``subscribe`` until ``unsubscribe``."""
         self.attached = False
@@ -100,6 +101,10 @@ class Subscription(Generic[E]):
         self._closed: anyio.Event | None = None
         self._done = False
         self.call: Callable[[Any], Any] = self._innermost()
+        self.direct: Callable[[Any], Any] = self.call
+        """The handler without interceptors: called instead of ``call`` when ``passes``."""
+        self.passes: Callable[[Event], bool] | None = None
+        """Whether the consume chain would only call on for an event (``None``: no check)."""
 
     @property
     def max_pending(self) -> int:
@@ -138,12 +143,16 @@ class Subscription(Generic[E]):
     def wrap(self, interceptors: Sequence[Interceptor]) -> None:
         """Compose the interceptors around the handler; called when either changes."""
         innermost = self._innermost()
-        if not interceptors:
+        self.direct = innermost
+        chain = consume_chain(interceptors, self)  # type: ignore[arg-type]
+        if not chain:
             self.call = innermost
-            self.is_async = self._handler_is_async
+            self.is_async = self.direct_is_async
+            self.passes = None
             return
         self.is_async = True
-        self.call = compose_consume(interceptors, self, _as_async(innermost))  # type: ignore[arg-type]
+        self.call = compose_consume(chain, self, _as_async(innermost))  # type: ignore[arg-type]
+        self.passes = pass_check(chain)
 
     def __repr__(self) -> str:
         return (

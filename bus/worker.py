@@ -58,8 +58,16 @@ async def work(bus: EventBus, subscription: Subscription[Any], slot: int) -> Non
                 bus._retire(subscription)
             in_flight[slot] = event
             try:
-                call = subscription.call
-                if not subscription.is_async:
+                passes = subscription.passes
+                if passes is not None and passes(event):
+                    # Every consume interceptor would only call on: the handler
+                    # as a bus without interceptors calls it.
+                    call = subscription.direct
+                    is_async = subscription.direct_is_async
+                else:
+                    call = subscription.call
+                    is_async = subscription.is_async
+                if not is_async:
                     if context is None:
                         call(event)
                     else:

@@ -120,6 +120,21 @@ class BusTracing(Interceptor):
         self._consumers = consumers
         self._traced_types: dict[type[Event], bool] = {}
 
+    def passes(self, event: Event) -> bool:
+        """An unsampled event, or one of a type left out, gets no span: the bus skips us."""
+        carried = event.trace_context.get("traceparent")
+        if carried is not None and len(carried) == 55:
+            if carried[54] in UNSAMPLED_LAST_DIGITS:
+                return True
+        elif parent_sampled(event) is False:
+            return True
+        traced = self._traced_types.get(type(event))
+        return not (self._traces(type(event)) if traced is None else traced)
+
+    def consumes(self, subscription: Subscription[Event]) -> bool:
+        """Only the subscriptions ``consumers`` keeps get process spans (default: all)."""
+        return self._consumers is None or self._consumers(subscription)
+
     def _traces(self, event_type: type[Event]) -> bool:
         traced = self._traced_types.get(event_type)
         if traced is None:
@@ -158,11 +173,7 @@ class BusTracing(Interceptor):
     async def consume_scope(
         self, call_next: ConsumeNext, event: Event, subscription: Subscription[Event]
     ) -> None:
-        if (
-            _carries_unsampled(event)
-            or not self._traces(type(event))
-            or (self._consumers is not None and not self._consumers(subscription))
-        ):
+        if _carries_unsampled(event) or not self._traces(type(event)):
             await call_next(event)
             return
         name = type(event).type_name

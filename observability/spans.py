@@ -167,14 +167,22 @@ class _UsageTally:
         return self.uncached_input + self.cache_read + self.cache_write
 
     def attributes(self) -> dict[str, Any]:
-        return {
+        """The usage attributes; the cache counts only when not zero (absent means none).
+
+        Each attribute costs the SDK a few microseconds to validate, store and
+        export, and most calls read and write no cache.
+        """
+        attributes: dict[str, Any] = {
             sc.GEN_AI_USAGE_INPUT_TOKENS: self.input,
             sc.GEN_AI_USAGE_OUTPUT_TOKENS: self.output,
-            sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: self.cache_read,
-            sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: self.cache_write,
             sc.LLM_COST_USD: round(self.cost_usd, 8),
             sc.LLM_CALLS: self.calls,
         }
+        if self.cache_read:
+            attributes[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = self.cache_read
+        if self.cache_write:
+            attributes[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = self.cache_write
+        return attributes
 
 
 class _UsageRecorder:

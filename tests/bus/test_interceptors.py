@@ -108,3 +108,113 @@ async def test_an_interceptor_added_later_wraps_existing_subscriptions() -> None
         "handler",
         "late:consume:h:after",
     ]
+
+
+class OddOnly(Interceptor):
+    """Acts on odd ticks only, and says so: even ones take the bus's fast path."""
+
+    def __init__(self, log: list[str], skip_subscription: str = "") -> None:
+        self.log = log
+        self.skip_subscription = skip_subscription
+
+    def passes(self, event: Event) -> bool:
+        return isinstance(event, Tick) and event.n % 2 == 0
+
+    def consumes(self, subscription: Subscription[Event]) -> bool:
+        return subscription.name != self.skip_subscription
+
+    async def publish_scope(self, call_next: PublishNext, event: Event) -> None:
+        self.log.append(f"publish {getattr(event, 'n', '?')}")
+        await call_next(event)
+
+    async def consume_scope(
+        self, call_next: ConsumeNext, event: Event, subscription: Subscription[Event]
+    ) -> None:
+        self.log.append(f"consume {getattr(event, 'n', '?')} {subscription.name}")
+        await call_next(event)
+
+
+async def test_events_an_interceptor_passes_skip_its_scopes_and_still_reach_handlers() -> None:
+    log: list[str] = []
+    handled: list[int] = []
+    async with EventBus(interceptors=[OddOnly(log)]) as bus:
+        bus.subscribe(Tick, lambda e: handled.append(e.n), name="h")
+        for n in range(6):
+            await bus.publish(Tick(n=n))
+        await bus.join()
+
+    assert handled == [0, 1, 2, 3, 4, 5]
+    assert [line for line in log if line.startswith("consume")] == [
+        "consume 1 h",
+        "consume 3 h",
+        "consume 5 h",
+    ]
+
+
+@pytest.mark.memory_only("a broker publish always goes through the chain: it must be awaited")
+async def test_a_passed_event_skips_the_publish_scope_too() -> None:
+    log: list[str] = []
+    async with EventBus(interceptors=[OddOnly(log)]) as bus:
+        bus.subscribe(Tick, lambda e: None, name="h")
+        for n in range(4):
+            await bus.publish(Tick(n=n))
+        bus.publish_nowait(Tick(n=4))
+        bus.publish_nowait(Tick(n=5))
+
+    assert [line for line in log if line.startswith("publish")] == [
+        "publish 1",
+        "publish 3",
+        "publish 5",
+    ]
+
+
+@pytest.mark.memory_only(NATS_CONTEXT)
+async def test_a_passed_event_is_handled_in_its_publishers_context() -> None:
+    seen: list[str] = []
+
+    async def handler(event: Tick) -> None:
+        seen.append(span.get())
+
+    async with EventBus(interceptors=[OddOnly([])]) as bus:
+        bus.subscribe(Tick, handler)
+        token = span.set("publisher's")
+        try:
+            await bus.publish(Tick(n=2))
+            await bus.publish(Tick(n=3))
+        finally:
+            span.reset(token)
+
+    assert seen == ["publisher's"] * 2
+
+
+async def test_a_passed_event_still_goes_through_the_scopes_when_it_must_wait_for_room() -> None:
+    """A full inbox sends the publish the long way, through the chain; nothing is lost."""
+    log: list[str] = []
+    handled: list[int] = []
+    async with EventBus(interceptors=[OddOnly(log)], default_max_pending=1) as bus:
+        bus.subscribe(Tick, lambda e: handled.append(e.n), name="h")
+        for n in (0, 2, 4):
+            await bus.publish(Tick(n=n))
+
+    assert handled == [0, 2, 4]
+    assert "consume 2 h" not in log  # the consume side still skips it
+
+
+async def test_an_interceptor_that_does_not_consume_for_a_subscription_is_left_out_of_it() -> None:
+    log: list[str] = []
+    async with EventBus(interceptors=[OddOnly(log, skip_subscription="quiet")]) as bus:
+        bus.subscribe(Tick, lambda e: None, name="quiet")
+        bus.subscribe(Tick, lambda e: None, name="loud")
+        await bus.publish(Tick(n=1))
+
+    assert log == ["publish 1", "consume 1 loud"]
+
+
+async def test_an_interceptor_without_a_pass_check_sees_every_event() -> None:
+    log: list[str] = []
+    async with EventBus(interceptors=[Recorder("r", log)]) as bus:
+        bus.subscribe(Tick, lambda e: None, name="h")
+        await bus.publish(Tick(n=2))
+
+    assert log.count("r:publish:before") == 1
+    assert log.count("r:consume:h:before") == 1

@@ -16,7 +16,7 @@ from salesbus.agents.runtime import Agent, AgentRuntime, Skip
 from salesbus.agents.status import StepEvent, StepFailed, StepSucceeded
 from salesbus.agents.usage import Usage, metered, record_usage
 from salesbus.bus import Event, EventBus
-from salesbus.observability import BusTracing, Telemetry
+from salesbus.observability import BusTracing, Telemetry, chat_span
 from tests.fakes.otlp import OtlpReceiver
 
 pytestmark = pytest.mark.anyio
@@ -145,6 +145,20 @@ async def test_a_step_is_an_invoke_agent_span_with_its_model_call_beneath(
     succeeded = statuses[-1]
     assert isinstance(succeeded, StepSucceeded)
     assert succeeded.usage == CALL_USAGE  # the step's meter still saw the call, once
+
+
+async def test_a_call_that_used_no_cache_has_no_cache_attributes(
+    telemetry: Telemetry, receiver: OtlpReceiver
+) -> None:
+    with chat_span("anthropic", "claude-test-1", telemetry=telemetry) as chat:
+        chat.record_usage(uncached_input_tokens=100, output_tokens=20, cost_usd=0.01)
+    telemetry.force_flush()
+
+    span = receiver.span("chat claude-test-1")
+    assert span.attributes["gen_ai.usage.input_tokens"] == 100
+    assert span.attributes["gen_ai.usage.output_tokens"] == 20
+    assert "gen_ai.usage.cache_read.input_tokens" not in span.attributes
+    assert "gen_ai.usage.cache_creation.input_tokens" not in span.attributes
 
 
 async def test_a_failed_attempt_is_an_error_span_with_kind_and_retryability(

@@ -265,3 +265,41 @@ async def test_a_root_hop_the_sampler_declines_stamps_its_context_so_the_trace_s
     assert receiver.spans == []
     [packed] = received
     assert parent_sampled(packed) is False
+
+
+async def test_with_hop_spans_on_sampled_hops_get_spans_and_unsampled_ones_skip_the_interceptor(
+    sampled: Telemetry, sampler: Counting, receiver: OtlpReceiver
+) -> None:
+    """One bus, both kinds of trace: the unsampled hop takes the bus's fast path, untouched."""
+    with sampled.tracer.start_as_current_span("sampled workflow") as workflow:
+        kept = Ordered(trace_context=inject_context())
+    with sampled.tracer.start_as_current_span("dropped workflow"):
+        dropped = Ordered(trace_context=inject_context())
+    tracing = BusTracing(sampled)
+    assert not tracing.passes(kept)
+    assert tracing.passes(dropped)
+    arrived: list[tuple[Ordered, Any]] = []
+
+    def handle(event: Ordered) -> None:
+        arrived.append((event, trace.get_current_span().get_span_context()))
+
+    async with EventBus(interceptors=[tracing]) as bus:
+        bus.subscribe(Ordered, handle, name="pack")
+        await bus.publish(kept)
+        await bus.publish(dropped)
+
+    assert sorted(receiver.span_names()) == [
+        "process tests.obs.Ordered",
+        "sampled workflow",
+        "send tests.obs.Ordered",
+    ]
+    process = receiver.span("process tests.obs.Ordered")
+    send = receiver.span("send tests.obs.Ordered")
+    assert send.parent_span_id == format(workflow.get_span_context().span_id, "016x")
+    assert process.parent_span_id == send.span_id
+    (kept_seen, kept_current), (dropped_seen, dropped_current) = arrived
+    assert format(kept_current.span_id, "016x") == process.span_id
+    assert kept_seen.trace_context["traceparent"].split("-")[2] == send.span_id
+    assert dropped_seen is dropped  # passed on untouched, its unsampled context with it
+    assert not dropped_current.is_valid  # nothing made current for it
+    assert sampler.calls.count("send tests.obs.Ordered") == 1
