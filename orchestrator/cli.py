@@ -29,13 +29,14 @@ from salesbus.agents.leads import parse_column_map, stream_companies
 from salesbus.agents.leads.report import inspect_leads, lead_columns
 from salesbus.agents.models import Company
 from salesbus.bus import decode_event
-from salesbus.observability import Telemetry, configure_logging, configure_telemetry
+from salesbus.observability import Telemetry, configure_telemetry
 
 from . import approval
 from .batch import PreparedBatch, leads_file_digest
 from .cli_claude import estimate as estimate_command
 from .cli_errors import CliError as CliError  # re-exported: cli_inspect raises it
 from .cli_errors import debug_mode, guarded, ignore_interrupts
+from .cli_logging import command_logging, configure_command_logging
 from .engine import BatchProgress, Orchestrator
 from .export import export_batch
 from .lead_summary import print_lead_summary
@@ -92,10 +93,12 @@ def _guard(action: Callable[[], T]) -> T:
 
 @app.callback()
 def _group(
+    ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of failures.")] = False,
 ) -> None:
     """salesbus — see README.md for the lead-list and campaign formats."""
     debug_mode(debug)
+    ctx.with_resource(command_logging())  # the handler a command installs ends with it
 
 
 @app.command("version")
@@ -208,11 +211,7 @@ def run(
 
 
 def _logging(level: str, fmt: str) -> None:
-    if fmt not in ("text", "json"):
-        raise typer.BadParameter("choose text or json", param_hint="--log-format")
-    if level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise typer.BadParameter("choose DEBUG, INFO, WARNING or ERROR", param_hint="--log-level")
-    configure_logging(level.upper(), fmt)  # type: ignore[arg-type]
+    configure_command_logging(level, fmt)
 
 
 def _instrumentation(telemetry: Telemetry, *, broker: bool = False) -> Instrumentation | None:
