@@ -21,6 +21,8 @@ import anyio
 from salesbus.orchestrator.states import AWAITING_APPROVAL, TERMINAL_STATES
 from salesbus.orchestrator.store import Store
 
+from .batch_rollup import STATES_TABLE, USAGE_TABLE
+
 __all__ = ["STATE_EVENT_TYPES", "BatchSummary", "LoggedEvent", "Reads", "Usage", "open_reads"]
 
 STATE_EVENT_TYPES = (
@@ -102,46 +104,37 @@ class Reads:
         return sorted(str(r["batch_id"]) for r in rows)
 
     async def usage(self, batch_id: str | None = None) -> Usage:
-        """Calls, tokens, cost and retries of a batch's attempts (or of every batch)."""
-        where, params = ("WHERE w.batch_id = ?", (batch_id,)) if batch_id else ("", ())
+        """Calls, tokens, cost and retries of a batch's attempts (or of every batch), from
+        the rollup the store's triggers keep (:mod:`.batch_rollup`): no scan of the attempts."""
+        where, params = ("WHERE batch_id = ?", (batch_id,)) if batch_id else ("", ())
         rows = await self._rows(
-            "SELECT COUNT(*) AS n, COUNT(DISTINCT a.workflow_id || a.step) AS steps,"
-            " COALESCE(SUM(a.calls), 0) AS calls,"
-            " COALESCE(SUM(a.input_tokens + a.cache_read_tokens + a.cache_write_tokens), 0) AS inp,"
-            " COALESCE(SUM(a.output_tokens), 0) AS outp, COALESCE(SUM(a.cost_usd), 0) AS cost"
-            f" FROM step_attempts a JOIN workflows w ON w.id = a.workflow_id {where}",
+            "SELECT COALESCE(SUM(attempts), 0) AS n, COALESCE(SUM(steps), 0) AS steps,"
+            " COALESCE(SUM(calls), 0) AS calls, COALESCE(SUM(input_tokens), 0) AS inp,"
+            " COALESCE(SUM(output_tokens), 0) AS outp, COALESCE(SUM(cost_usd), 0) AS cost"
+            f" FROM {USAGE_TABLE} {where}",
             params,
         )
-        row = rows[0]
-        return Usage(
-            calls=int(row["calls"]),
-            input_tokens=int(row["inp"]),
-            output_tokens=int(row["outp"]),
-            cost_usd=float(row["cost"]),
-            retries=int(row["n"]) - int(row["steps"]),
-        )
+        return _usage(rows[0])
 
     async def summary(self, batch_id: str) -> BatchSummary | None:
         """A batch's record, counts by state and usage in one query (one trip to SQLite's
-        thread: ``GET /batches/{id}`` is what dashboards poll while batches run)."""
+        thread: ``GET /batches/{id}`` is what dashboards poll while batches run).
+
+        Its cost does not grow with the batch: usage and counts by state are the
+        batch's rows of the rollups the store's triggers keep (:mod:`.batch_rollup`)."""
         rows = await self._rows(
             "SELECT b.id, b.created_at, b.provider, b.model, b.leads_path,"
-            " (SELECT json_group_object(state, n) FROM (SELECT state, COUNT(*) AS n"
-            "   FROM workflows WHERE batch_id = b.id GROUP BY state)) AS states,"
-            " (SELECT json_object('n', COUNT(*), 'steps', COUNT(DISTINCT a.workflow_id || a.step),"
-            "   'calls', COALESCE(SUM(a.calls), 0),"
-            "   'inp', COALESCE("
-            "     SUM(a.input_tokens + a.cache_read_tokens + a.cache_write_tokens), 0),"
-            "   'outp', COALESCE(SUM(a.output_tokens), 0), 'cost', COALESCE(SUM(a.cost_usd), 0))"
-            "   FROM step_attempts a JOIN workflows w ON w.id = a.workflow_id"
-            "   WHERE w.batch_id = b.id) AS usage"
-            " FROM batches b WHERE b.id = ?",
+            f" (SELECT json_group_object(state, n) FROM {STATES_TABLE}"
+            "   WHERE batch_id = b.id AND n > 0) AS states,"
+            " COALESCE(u.attempts, 0) AS n, COALESCE(u.steps, 0) AS steps,"
+            " COALESCE(u.calls, 0) AS calls, COALESCE(u.input_tokens, 0) AS inp,"
+            " COALESCE(u.output_tokens, 0) AS outp, COALESCE(u.cost_usd, 0) AS cost"
+            f" FROM batches b LEFT JOIN {USAGE_TABLE} u ON u.batch_id = b.id WHERE b.id = ?",
             (batch_id,),
         )
         if not rows:
             return None
         row = rows[0]
-        used = json.loads(row["usage"])
         return BatchSummary(
             id=str(row["id"]),
             created_at=str(row["created_at"]),
@@ -149,17 +142,13 @@ class Reads:
             model=str(row["model"]),
             leads_path=row["leads_path"],
             states={str(k): int(v) for k, v in json.loads(row["states"] or "{}").items()},
-            usage=Usage(
-                calls=int(used["calls"]),
-                input_tokens=int(used["inp"]),
-                output_tokens=int(used["outp"]),
-                cost_usd=float(used["cost"]),
-                retries=int(used["n"]) - int(used["steps"]),
-            ),
+            usage=_usage(row),
         )
 
     async def states(self) -> dict[str, int]:
-        rows = await self._rows("SELECT state, COUNT(*) AS n FROM workflows GROUP BY state")
+        rows = await self._rows(
+            f"SELECT state, SUM(n) AS n FROM {STATES_TABLE} GROUP BY state HAVING SUM(n) > 0"
+        )
         return {str(r["state"]): int(r["n"]) for r in rows}
 
     async def step_latency(
@@ -220,6 +209,16 @@ class Reads:
     async def last_seq(self) -> int:
         rows = await self._rows("SELECT COALESCE(MAX(seq), 0) AS seq FROM events")
         return int(rows[0]["seq"])
+
+
+def _usage(row: aiosqlite.Row) -> Usage:
+    return Usage(
+        calls=int(row["calls"]),
+        input_tokens=int(row["inp"]),
+        output_tokens=int(row["outp"]),
+        cost_usd=float(row["cost"]),
+        retries=int(row["n"]) - int(row["steps"]),
+    )
 
 
 def _logged(row: aiosqlite.Row) -> LoggedEvent:

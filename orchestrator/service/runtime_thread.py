@@ -47,6 +47,7 @@ from salesbus.agents.models import Company
 
 from ..runner import Instrumentation, RunSettings
 from ..store import Store, WorkflowRecord, open_store
+from .batch_rollup import install_rollup
 from .reads import open_reads
 from .runtime import BatchLimits, ServiceRuntime, Submission
 
@@ -194,8 +195,12 @@ async def _runtime(
     grace_seconds: float,
     instrumentation: Instrumentation | None,
 ) -> AsyncIterator[ServiceRuntime]:
-    """The runtime's whole life, on the runtime loop (entered through the portal)."""
+    """The runtime's whole life, on the runtime loop (entered through the portal).
+
+    The usage rollup is recomputed and re-armed before anything runs or is read
+    (:mod:`.batch_rollup`)."""
     async with open_store(db) as store:
+        await install_rollup(store)
         runtime = ServiceRuntime(store, settings, instrumentation=instrumentation)
         try:
             async with open_reads(store.path) as reads:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from salesbus.orchestrator import cli
+from salesbus.orchestrator import cli_export
 from salesbus.orchestrator.cli import app
 
 from .cli_support import run_fast, salesbus, write_inputs
@@ -94,7 +94,7 @@ def test_a_failure_of_ours_is_exit_1_with_one_line_and_a_traceback_only_with_deb
     async def broken(*args: object, **kwargs: object) -> int:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli, "export_batch", broken)
+    monkeypatch.setattr(cli_export, "export_batch", broken)
     result = salesbus("export", "--db", db)
     assert result.exit_code == 1
     assert_one_line(result.output)
