@@ -36,8 +36,6 @@ across competing processes; and asyncio only (nats-py).
 from __future__ import annotations
 
 import logging
-import re
-from contextvars import copy_context
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,42 +64,20 @@ from .codec import decode_event, encode_event
 from .errors import DecodeError
 from .event import Event
 from .ids import new_event_id
-from .inbox import Receipt
+from .nats_consumer import PullConsumer
+from .nats_subjects import consumer_name, owner_token, subject_token
 from .subscription import Subscription
 from .transport import Transport
 
-__all__ = ["DeadLetterMessage", "NatsTransport", "owner_token", "subject_token"]
+__all__ = [
+    "DeadLetterMessage",
+    "NatsTransport",
+    "consumer_name",
+    "owner_token",
+    "subject_token",
+]
 
 logger = logging.getLogger("salesbus.bus.nats")
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_\-.]")
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_\-]")
-
-
-def subject_token(type_name: str) -> str:
-    """An event type's name as subject tokens (dots kept, anything else unsafe becomes ``_``)."""
-    return ".".join(part or "_" for part in _UNSAFE.sub("_", type_name).split("."))
-
-
-def owner_token(owner: str | None) -> str:
-    """An owner as one subject token (``_`` for none); also a consumer name's suffix."""
-    return _UNSAFE_NAME.sub("_", owner)[:64] if owner else "_"
-
-
-def _subject_matches(pattern: str, subject: str) -> bool:
-    """Whether a NATS filter subject (``*`` one token, ``>`` the rest) takes ``subject``."""
-    want, have = pattern.split("."), subject.split(".")
-    for index, token in enumerate(want):
-        if token == ">":
-            return len(have) > index
-        if index >= len(have) or (token != "*" and token != have[index]):
-            return False
-    return len(want) == len(have)
-
-
-def consumer_name(subscription_name: str) -> str:
-    """A subscription's name as a durable consumer name (no dots, spaces or wildcards)."""
-    return _UNSAFE_NAME.sub("_", subscription_name)[:200] or "_"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,39 +92,6 @@ class DeadLetterMessage:
     error: str
     deliveries: int
     payload: bytes
-
-
-class _Ack(Receipt):
-    """The bus worker's verdict on one message, passed on to the broker."""
-
-    __slots__ = ("_event_id", "_msg", "_subscription", "_transport")
-
-    def __init__(
-        self, transport: NatsTransport, msg: Msg, subscription: str, event_id: str
-    ) -> None:
-        self._transport = transport
-        self._msg = msg
-        self._subscription = subscription
-        self._event_id = event_id
-        transport.hold(event_id, msg.subject)
-
-    async def ack(self) -> None:
-        self._transport.let_go(self._event_id)
-        try:
-            await self._msg.ack()
-        except NatsError as exc:  # the broker redelivers it; handlers are idempotent
-            logger.warning(
-                "could not ack %s (%r): it will be delivered again", self._msg.subject, exc
-            )
-
-    async def nak(self, error: BaseException | None = None) -> None:
-        self._transport.let_go(self._event_id)
-        try:
-            await self._transport.failed(self._msg, self._subscription, error)
-        except NatsError as exc:
-            logger.warning(
-                "could not nak %s (%r): redelivered after ack_wait", self._msg.subject, exc
-            )
 
 
 class NatsTransport(Transport):
@@ -210,7 +153,7 @@ class NatsTransport(Transport):
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._task_group: TaskGroup | None = None
-        self._consumers: dict[Subscription[Any], _Consumer] = {}
+        self._consumers: dict[Subscription[Any], PullConsumer] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -279,7 +222,7 @@ class NatsTransport(Transport):
         return sorted({f"{scope}.{subject_token(cls.type_name)}" for cls in seen})
 
     def attach(self, subscription: Subscription[Any]) -> None:
-        consumer = _Consumer(self, subscription, self._unique_name(subscription))
+        consumer = PullConsumer(self, subscription, self._unique_name(subscription))
         self._consumers[subscription] = consumer
         if self._task_group is not None:
             consumer.start(self._task_group, subscription)
@@ -524,98 +467,6 @@ class NatsTransport(Transport):
             key = f"{head}.{kind}.{rest}" if rest else subject
             depth[key] = depth.get(key, 0) + count
         return dict(sorted(depth.items()))
-
-
-class _Consumer:
-    """One subscription's durable pull consumer and the task that fills its inbox."""
-
-    def __init__(
-        self, transport: NatsTransport, subscription: Subscription[Any], name: str
-    ) -> None:
-        self.transport = transport
-        self.name = name
-        self.durable = subscription.durable
-        self.ready = anyio.Event()
-        self.failed = False
-        self.expect_seq = 0
-        """The stream sequence of the last event this process published to this consumer."""
-        self.owner = transport.owner
-        self.subjects = transport.filter_subjects(subscription.event_type, self.owner)
-        self.scope = anyio.CancelScope()
-
-    def receives(self, subject: str) -> bool:
-        """Whether this consumer's filter takes ``subject``."""
-        return any(_subject_matches(pattern, subject) for pattern in self.subjects)
-
-    def start(self, task_group: TaskGroup, subscription: Subscription[Any]) -> None:
-        task_group.start_soon(self._run, subscription, name=f"nats:{self.name}")
-
-    def stop(self) -> None:
-        self.scope.cancel()
-        self.ready.set()
-
-    async def _run(self, subscription: Subscription[Any]) -> None:
-        with self.scope:
-            try:
-                pull = await self._bind(subscription)
-            except Exception:
-                self.failed = True
-                logger.exception("could not create the NATS consumer %s", self.name)
-                return
-            finally:
-                self.ready.set()
-            await self._pull(pull, subscription)
-
-    async def _bind(self, subscription: Subscription[Any]) -> JetStreamContext.PullSubscription:
-        transport = self.transport
-        await transport.create_consumer(
-            self.name, subscription.event_type, durable=self.durable, owner=self.owner
-        )
-        return await transport.js.pull_subscribe_bind(consumer=self.name, stream=transport.stream)
-
-    async def _pull(
-        self, pull: JetStreamContext.PullSubscription, subscription: Subscription[Any]
-    ) -> None:
-        inbox = subscription.inbox
-        isolate = subscription.isolate_context
-
-        def closed() -> bool:  # re-read after every await (mypy would keep it narrowed)
-            return inbox.closed
-
-        transport = self.transport
-        try:
-            while not inbox.closed:
-                await inbox.reserve()
-                room = 1 + max(0, inbox.capacity - len(inbox) - inbox.reserved)
-                try:
-                    msgs = await pull.fetch(min(room, transport.fetch_batch), timeout=1.0)
-                except TimeoutError:  # nats-py raises its own and asyncio's: nothing came
-                    continue
-                except NatsError as exc:  # the broker is restarting: the client reconnects
-                    logger.warning("pulling for %s failed (%r); retrying", self.name, exc)
-                    await anyio.sleep(0.5)
-                    continue
-                finally:
-                    inbox.release()
-                for msg in msgs:
-                    try:
-                        event = decode_event(msg.data)
-                    except DecodeError as exc:
-                        await transport.failed(msg, subscription.name, exc)
-                        continue
-                    if closed():
-                        await msg.nak()
-                        continue
-                    receipt = _Ack(transport, msg, subscription.name, event.event_id)
-                    inbox.push((event, copy_context() if isolate else None, receipt))
-        finally:
-            with anyio.CancelScope(shield=True):
-                try:
-                    await pull.unsubscribe()
-                    if not self.durable:
-                        await transport.js.delete_consumer(transport.stream, self.name)
-                except Exception:  # the connection may be gone already
-                    logger.debug("unsubscribing %s failed", self.name, exc_info=True)
 
 
 def _one_line(text: str, limit: int = 500) -> str:
