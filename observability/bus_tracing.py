@@ -22,7 +22,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
@@ -36,7 +35,7 @@ from .propagation import (
     parent_sampled,
 )
 from .setup import Telemetry, default_telemetry
-from .spans import record_error
+from .spans import made_current
 
 __all__ = ["TRACE_BUS_ENV", "BusTracing", "bus_tracing", "hop_spans_wanted"]
 
@@ -160,15 +159,8 @@ class BusTracing(Interceptor):
                 )
             await call_next(event)
             return
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
+        with made_current(span):
             await call_next(event.model_copy(update={"trace_context": inject_context()}))
-        except Exception as exc:
-            record_error(span, exc)
-            raise
-        finally:
-            otel_context.detach(token)
-            span.end()
 
     async def consume_scope(
         self, call_next: ConsumeNext, event: Event, subscription: Subscription[Event]
@@ -190,15 +182,8 @@ class BusTracing(Interceptor):
             return
         # A valid but non-recording span (a root the sampler declined) is still
         # made current, so the handler's own spans inherit the decision.
-        token = otel_context.attach(trace.set_span_in_context(span))
-        try:
+        with made_current(span):
             await call_next(event)
-        except Exception as exc:
-            record_error(span, exc)
-            raise
-        finally:
-            otel_context.detach(token)
-            span.end()
 
     def _attributes(self, event: Event, name: str, operation: str) -> dict[str, Any]:
         attributes: dict[str, Any] = {

@@ -33,6 +33,7 @@ __all__ = [
     "agent_span",
     "chat_span",
     "child_span",
+    "made_current",
     "record_error",
 ]
 
@@ -66,7 +67,15 @@ def child_span(
         finally:
             otel_context.detach(token)
         return
-    span = tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
+    with made_current(
+        tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
+    ) as span:
+        yield span
+
+
+@contextmanager
+def made_current(span: Span) -> Iterator[Span]:
+    """``span`` current inside the block, an escaping error recorded on it, ended after."""
     token = otel_context.attach(trace.set_span_in_context(span))
     try:
         yield span
