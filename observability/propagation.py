@@ -16,12 +16,10 @@ the fast path for traces that were not sampled.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from salesbus.bus import Event
@@ -36,47 +34,18 @@ __all__ = [
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACEPARENT = "traceparent"
-_TRACESTATE = "tracestate"
-_V00 = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
-"""A version-00 ``traceparent`` exactly (the propagator's rule for that version)."""
 
 
 def inject_context(context: Context | None = None) -> dict[str, str]:
-    """The W3C carrier (``traceparent``, ``tracestate``) of ``context`` (default: current).
-
-    Written here rather than by the SDK's propagator, which goes through a
-    setter per header: the same two strings, about three times cheaper.
-    """
-    span_context = trace.get_current_span(context).get_span_context()
-    if not span_context.is_valid:
-        return {}
-    carrier = {
-        _TRACEPARENT: f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}"
-        f"-{span_context.trace_flags:02x}"
-    }
-    if span_context.trace_state:
-        carrier[_TRACESTATE] = span_context.trace_state.to_header()
+    """The W3C carrier (``traceparent``, ``tracestate``) of ``context`` (default: current)."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier, context)
     return carrier
 
 
 def extract_context(carrier: Mapping[str, str]) -> Context:
-    """A context whose current span is the (remote) span a carrier names.
-
-    The usual carrier (a version-00 ``traceparent`` and no ``tracestate``) is
-    read here, with one anchored regex and no getter machinery, as the SDK's
-    propagator would read it; anything else is left to the propagator.
-    """
-    header = carrier.get(_TRACEPARENT)
-    match = _V00.fullmatch(header) if header is not None and len(header) == 55 else None
-    if match is None or _TRACESTATE in carrier:
-        return _PROPAGATOR.extract(carrier)
-    trace_id, span_id = int(match[1], 16), int(match[2], 16)
-    if not trace_id or not span_id:
-        return _PROPAGATOR.extract(carrier)
-    remote = SpanContext(
-        trace_id, span_id, is_remote=True, trace_flags=TraceFlags(int(match[3], 16))
-    )
-    return trace.set_span_in_context(NonRecordingSpan(remote))
+    """A context whose current span is the (remote) span a carrier names."""
+    return _PROPAGATOR.extract(carrier)
 
 
 def event_parent_context(event: Event) -> Context | None:
