@@ -15,17 +15,16 @@ SDK's own tracing off, so no call is counted twice.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from types import TracebackType
+from typing import Self
+
+from opentelemetry.context import Context
 
 from salesbus.bus import Event
 from salesbus.observability import (
     AgentRecorder,
     ChatRecorder,
     Telemetry,
-    agent_span,
-    chat_span,
     default_telemetry,
     event_parent_context,
     http_span,
@@ -35,15 +34,11 @@ from .campaign import Campaign
 from .models import Analysis, Company, CompanyProfile
 from .providers.base import Draft, Provider, ProviderWrapper
 from .research import PageFetcher
-from .runtime import OutcomeReporter
 from .status import StepFailed, StepSkipped, StepSucceeded
 from .usage import Usage, metered, record_usage
 from .website import WebPage, normalize_url
 
 __all__ = ["PageFetcher", "TracedFetcher", "TracedProvider", "TracingObserver"]
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 def _report_usage(recorder: AgentRecorder | ChatRecorder, usage: Usage) -> None:
@@ -76,50 +71,67 @@ class TracingObserver:
     def __init__(self, telemetry: Telemetry | None = None) -> None:
         self.telemetry = telemetry or default_telemetry()
 
-    @contextmanager
-    def observe(self, step: str, event: Event, attempt: int) -> Iterator[OutcomeReporter]:
+    def observe(self, step: str, event: Event, attempt: int) -> _ObservedAttempt:
         batch_id = getattr(event, "batch_id", None)
-        with agent_span(
+        return _ObservedAttempt(
             step,
             attempt=attempt,
             workflow_id=event.correlation_id,
             batch_id=batch_id if isinstance(batch_id, str) else None,
             parent=event_parent_context(event),
             telemetry=self.telemetry,
-        ) as recorder:
+        )
 
-            def report(
-                outcome: StepSucceeded | StepSkipped | StepFailed, error: BaseException | None
-            ) -> None:
-                self._report(step, attempt, recorder, outcome, error)
 
-            yield report
+class _ObservedAttempt(AgentRecorder):
+    """One attempt's span, and the reporter the runtime calls with its outcome.
 
-    def _report(
+    The span scope is its own reporter, so that an attempt in flight holds
+    one object rather than a chain of generator scopes and closures.
+    """
+
+    __slots__ = ("_metrics", "attempt", "step")
+
+    def __init__(
         self,
         step: str,
+        *,
         attempt: int,
-        recorder: AgentRecorder,
-        outcome: StepSucceeded | StepSkipped | StepFailed,
-        error: BaseException | None,
+        workflow_id: str | None,
+        batch_id: str | None,
+        parent: Context | None,
+        telemetry: Telemetry,
     ) -> None:
-        _report_usage(recorder, outcome.usage)
+        super().__init__(
+            step,
+            attempt=attempt,
+            workflow_id=workflow_id,
+            batch_id=batch_id,
+            parent=parent,
+            telemetry=telemetry,
+        )
+        self.step = step
+        self.attempt = attempt
+        self._metrics = telemetry.metrics
+
+    def __call__(
+        self, outcome: StepSucceeded | StepSkipped | StepFailed, error: BaseException | None
+    ) -> None:
+        _report_usage(self, outcome.usage)
         if isinstance(outcome, StepFailed):
             info = outcome.error
-            recorder.failed(
-                error, error_type=info.kind, retryable=info.retryable, message=info.message
-            )
+            self.failed(error, error_type=info.kind, retryable=info.retryable, message=info.message)
             kind = "failed"
         elif isinstance(outcome, StepSkipped):
-            recorder.skipped(outcome.outcome)
+            self.skipped(outcome.outcome)
             kind = "skipped"
         else:
-            recorder.succeeded()
+            self.succeeded()
             kind = "succeeded"
-        metrics = self.telemetry.metrics
-        metrics.step_attempt(step, attempt, kind, outcome.duration_ms / 1000)
+        metrics = self._metrics
+        metrics.step_attempt(self.step, self.attempt, kind, outcome.duration_ms / 1000)
         usage = outcome.usage
-        metrics.step_usage(step, usage.total_input_tokens, usage.output_tokens, usage.cost_usd)
+        metrics.step_usage(self.step, usage.total_input_tokens, usage.output_tokens, usage.cost_usd)
 
 
 class TracedProvider(ProviderWrapper):
@@ -139,10 +151,12 @@ class TracedProvider(ProviderWrapper):
     async def research(
         self, company: Company, page: WebPage | None, campaign: Campaign
     ) -> CompanyProfile:
-        return await self._traced("research", self.inner.research, company, page, campaign)
+        with _MeteredChat(self, "research"):
+            return await self.inner.research(company, page, campaign)
 
     async def analyze(self, profile: CompanyProfile, campaign: Campaign) -> Analysis:
-        return await self._traced("analyze", self.inner.analyze, profile, campaign)
+        with _MeteredChat(self, "analyze"):
+            return await self.inner.analyze(profile, campaign)
 
     async def personalize(
         self,
@@ -151,41 +165,46 @@ class TracedProvider(ProviderWrapper):
         campaign: Campaign,
         revision_notes: list[str] | None = None,
     ) -> Draft:
-        return await self._traced(
-            "personalize", self.inner.personalize, profile, analysis, campaign, revision_notes
-        )
-
-    async def _traced(
-        self,
-        operation: str,
-        call: Callable[P, Awaitable[T]],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> T:
-        with (
-            chat_span(self.name, self.model, operation=operation, telemetry=self.telemetry) as chat,
-            _metered_apart(chat),
-        ):
-            return await call(*args, **kwargs)
+        with _MeteredChat(self, "personalize"):
+            return await self.inner.personalize(profile, analysis, campaign, revision_notes)
 
     def __repr__(self) -> str:
         return f"TracedProvider({self.inner!r})"
 
 
-@contextmanager
-def _metered_apart(chat: ChatRecorder) -> Iterator[None]:
-    """Meter the block alone, then hand its usage to the span and to the outer meter.
+class _MeteredChat(ChatRecorder):
+    """A model call's ``chat`` span, metered alone and then handed to the step's meter.
 
-    :func:`metered` scopes nest by shadowing: usage recorded inside reaches
-    only the innermost meter. Forwarding after the inner scope has closed puts
-    it back into the step's meter, failed calls included.
+    Meter scopes nest by shadowing: usage recorded inside reaches only the
+    innermost meter, so it is forwarded to the step's meter after this one
+    closes, failed calls included. One object per call in flight, for the
+    reason :mod:`salesbus.observability.spans` gives.
     """
-    try:
-        with metered() as meter:
-            yield
-    finally:
+
+    __slots__ = ("_meter",)
+
+    def __init__(self, provider: TracedProvider, operation: str) -> None:
+        super().__init__(
+            provider.name, provider.model, operation=operation, telemetry=provider.telemetry
+        )
+        self._meter = metered()
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self._meter.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        meter = self._meter
+        meter.__exit__()
         record_usage(meter.total)
-        _report_usage(chat, meter.total)
+        _report_usage(self, meter.total)
+        super().__exit__(exc_type, exc, tb)
 
 
 class TracedFetcher:

@@ -42,7 +42,14 @@ from .setup import (
     default_telemetry,
     resolve_export_plan,
 )
-from .spans import AgentRecorder, ChatRecorder, agent_span, chat_span, child_span, record_error
+from .spans import (
+    AgentRecorder,
+    ChatRecorder,
+    SpanScope,
+    agent_span,
+    chat_span,
+    record_error,
+)
 from .workflow_trace import WorkflowTraceRef, start_workflow_trace, workflow_span
 
 __all__ = [
@@ -56,6 +63,7 @@ __all__ = [
     "LogFormat",
     "OtlpProtocol",
     "SalesbusMetrics",
+    "SpanScope",
     "Telemetry",
     "TextFormatter",
     "TraceContextFilter",
@@ -63,7 +71,6 @@ __all__ = [
     "agent_span",
     "bus_tracing",
     "chat_span",
-    "child_span",
     "configure_logging",
     "configure_telemetry",
     "default_telemetry",

@@ -35,7 +35,7 @@ from .propagation import (
     parent_sampled,
 )
 from .setup import Telemetry, default_telemetry
-from .spans import made_current
+from .spans import CurrentSpan
 
 __all__ = ["TRACE_BUS_ENV", "BusTracing", "bus_tracing", "hop_spans_wanted"]
 
@@ -120,13 +120,20 @@ class BusTracing(Interceptor):
         self._traced_types: dict[type[Event], bool] = {}
 
     def passes(self, event: Event) -> bool:
-        """An unsampled event, or one of a type left out, gets no span: the bus skips us."""
-        carried = event.trace_context.get("traceparent")
-        if carried is not None and len(carried) == 55:
-            if carried[54] in UNSAMPLED_LAST_DIGITS:
+        """An unsampled event, or one of a type left out, gets no span: the bus skips us.
+
+        Asked twice per hop (publish and delivery), so the usual case is one
+        lookup: the flags' last hex digit sits at index 54 of every
+        ``traceparent`` (version 00 ends there; later versions only append).
+        A malformed header whose character there is even loses its hop spans,
+        nothing else.
+        """
+        try:
+            if event.trace_context["traceparent"][54] in UNSAMPLED_LAST_DIGITS:
                 return True
-        elif parent_sampled(event) is False:
-            return True
+        except (KeyError, IndexError):
+            if parent_sampled(event) is False:
+                return True
         traced = self._traced_types.get(type(event))
         return not (self._traces(type(event)) if traced is None else traced)
 
@@ -159,7 +166,7 @@ class BusTracing(Interceptor):
                 )
             await call_next(event)
             return
-        with made_current(span):
+        with CurrentSpan(span):
             await call_next(event.model_copy(update={"trace_context": inject_context()}))
 
     async def consume_scope(
@@ -182,7 +189,7 @@ class BusTracing(Interceptor):
             return
         # A valid but non-recording span (a root the sampler declined) is still
         # made current, so the handler's own spans inherit the decision.
-        with made_current(span):
+        with CurrentSpan(span):
             await call_next(event)
 
     def _attributes(self, event: Event, name: str, operation: str) -> dict[str, Any]:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from . import semconv as sc
 from .logs import redact
 from .setup import Telemetry, default_telemetry
-from .spans import child_span
+from .spans import SpanScope
 
 __all__ = ["HttpRecorder", "http_span", "safe_url"]
 
@@ -43,11 +41,10 @@ def _explicit_port(url: str) -> int | None:
         return None
 
 
-class HttpRecorder:
-    """What :func:`http_span` yields: tell it the response status."""
+class HttpRecorder(SpanScope):
+    """An HTTP CLIENT span around one request (:func:`http_span`): tell it the response status."""
 
-    def __init__(self, span: Span) -> None:
-        self.span = span
+    __slots__ = ()
 
     def response(self, status_code: int) -> None:
         """Record ``status_code``; 4xx and 5xx mark the span failed (``error.type`` = code)."""
@@ -59,10 +56,7 @@ class HttpRecorder:
             self.span.set_attribute(sc.ERROR_TYPE, str(status_code))
 
 
-@contextmanager
-def http_span(
-    method: str, url: str, *, telemetry: Telemetry | None = None
-) -> Iterator[HttpRecorder]:
+def http_span(method: str, url: str, *, telemetry: Telemetry | None = None) -> HttpRecorder:
     """An HTTP CLIENT span named after the method, around one request (one redirect hop)."""
     tracer = (telemetry or default_telemetry()).tracer
     method = method.upper()
@@ -75,5 +69,4 @@ def http_span(
     port = _explicit_port(url) or {"http": 80, "https": 443}.get(parts.scheme)
     if port is not None:
         attributes[sc.SERVER_PORT] = port
-    with child_span(tracer, method, SpanKind.CLIENT, attributes) as span:
-        yield HttpRecorder(span)
+    return HttpRecorder(tracer, method, SpanKind.CLIENT, attributes)

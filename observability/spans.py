@@ -1,21 +1,28 @@
 """Span helpers for what a person opens a trace to see: agent steps, model calls, failures.
 
-Every helper here starts its span the same way (:func:`child_span`): attributes
-go in at the start in one mapping, the span is current inside the block, an
+Every span here starts the same way (:class:`SpanScope`): attributes go in at
+the start in one mapping, the span is current inside the ``with`` block, an
 exception leaving the block marks it failed (redacted), and — the fast path —
 when the parent belongs to a trace that was not sampled, no SDK call is made at
 all: the unsampled parent stays current so that whatever runs inside inherits
-the decision, and a non-recording span is yielded. An OpenTelemetry SDK span
+the decision, and a non-recording span is used. An OpenTelemetry SDK span
 costs tens of microseconds even when it is dropped; the check costs well under
 one. With tracing off the tracer is the API's no-op and spans are non-recording.
+
+The scopes are plain slotted classes, not generator-based context managers:
+one is open around every step attempt and every model call in flight, across
+the seconds a model takes, so whatever it allocates survives into the
+collector's older generations. Four nested generator scopes per step made a
+traced batch run twice as many full collections as an untraced one
+(benchmarks/README.md, "Tracing overhead").
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -30,61 +37,110 @@ from .setup import Telemetry, default_telemetry
 __all__ = [
     "AgentRecorder",
     "ChatRecorder",
+    "CurrentSpan",
+    "SpanScope",
     "agent_span",
     "chat_span",
-    "child_span",
-    "made_current",
     "record_error",
 ]
 
 
-@contextmanager
-def child_span(
-    tracer: trace.Tracer,
-    name: str,
-    kind: SpanKind,
-    attributes: Mapping[str, Any] | None = None,
-    parent: Context | None = None,
-) -> Iterator[Span]:
-    """A span current inside the block, under ``parent`` (default: the current context).
+class SpanScope:
+    """A span started on entering the ``with`` block, current inside it, ended on leaving.
 
-    If the parent span is valid but not sampled, the SDK is skipped (no span,
-    no sampler, no attributes): the parent is made current, if it is not
-    already, and :data:`~opentelemetry.trace.INVALID_SPAN` is yielded. A
-    missing parent makes a root span, for the sampler to decide. The SDK's own
+    Its parent is ``parent`` (default: the current context). If the parent
+    span is valid but not sampled, the SDK is skipped (no span, no sampler, no
+    attributes): the parent is made current, if it is not already, and
+    :attr:`span` is :data:`~opentelemetry.trace.INVALID_SPAN`. A missing
+    parent makes a root span, for the sampler to decide. The SDK's own
     exception recording is off so that :func:`record_error` can set the error
-    kind and redact the message.
+    kind and redact the message. Subclasses add what they record before the
+    span ends in :meth:`_before_end`.
     """
-    parent_span = trace.get_current_span(parent)
-    parent_context = parent_span.get_span_context()
-    if parent_context.is_valid and not parent_context.trace_flags.sampled:
-        if parent is None:
-            yield INVALID_SPAN
-            return
-        token = otel_context.attach(trace.set_span_in_context(parent_span))
+
+    __slots__ = ("_attributes", "_kind", "_name", "_parent", "_token", "_tracer", "span")
+
+    def __init__(
+        self,
+        tracer: trace.Tracer,
+        name: str,
+        kind: SpanKind,
+        attributes: Mapping[str, Any] | None = None,
+        parent: Context | None = None,
+    ) -> None:
+        self._tracer = tracer
+        self._name = name
+        self._kind = kind
+        self._attributes = attributes
+        self._parent = parent
+        self._token: object = None
+        self.span: Span = INVALID_SPAN
+
+    def __enter__(self) -> Self:
+        parent, attributes = self._parent, self._attributes
+        self._parent = self._attributes = None  # not held across the block (see the module)
+        parent_span = trace.get_current_span(parent)
+        parent_context = parent_span.get_span_context()
+        if parent_context.is_valid and not parent_context.trace_flags.sampled:
+            if parent is not None:
+                self._token = otel_context.attach(trace.set_span_in_context(parent_span))
+            return self
+        self.span = self._tracer.start_span(
+            self._name, context=parent, kind=self._kind, attributes=attributes
+        )
+        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        span = self.span
         try:
-            yield INVALID_SPAN
+            if isinstance(exc, Exception):
+                record_error(span, exc)
+            self._before_end()
         finally:
-            otel_context.detach(token)
-        return
-    with made_current(
-        tracer.start_span(name, context=parent, kind=kind, attributes=attributes)
-    ) as span:
-        yield span
+            if self._token is not None:
+                otel_context.detach(self._token)  # type: ignore[arg-type]
+                self._token = None
+            span.end()
+
+    def _before_end(self) -> None:
+        """What the scope records just before its span ends (nothing here)."""
 
 
-@contextmanager
-def made_current(span: Span) -> Iterator[Span]:
-    """``span`` current inside the block, an escaping error recorded on it, ended after."""
-    token = otel_context.attach(trace.set_span_in_context(span))
-    try:
-        yield span
-    except Exception as exc:
-        record_error(span, exc)
-        raise
-    finally:
-        otel_context.detach(token)
-        span.end()
+class CurrentSpan:
+    """``span`` current inside the block, an escaping error recorded on it, ended after.
+
+    For a span started elsewhere (the bus's hop spans, which decide for
+    themselves whether to start one); a class for the reason the module gives.
+    """
+
+    __slots__ = ("_token", "span")
+
+    def __init__(self, span: Span) -> None:
+        self.span = span
+        self._token: object = None
+
+    def __enter__(self) -> Span:
+        self._token = otel_context.attach(trace.set_span_in_context(self.span))
+        return self.span
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if isinstance(exc, Exception):
+                record_error(self.span, exc)
+        finally:
+            otel_context.detach(self._token)  # type: ignore[arg-type]
+            self.span.end()
 
 
 # -- failures ----------------------------------------------------------------------
@@ -142,62 +198,32 @@ def _qualified_name(cls: type) -> str:
 # -- model calls and agent steps ---------------------------------------------------
 
 
-class _UsageTally:
-    """Token usage added up over one span; input counts cache reads and writes."""
+class _UsageScope(SpanScope):
+    """A span that adds up token usage and puts it on the span before it ends.
+
+    Input counts cache reads and writes (``gen_ai.usage.input_tokens``); the
+    cache counts are set only when not zero (absent means none): each
+    attribute costs the SDK a few microseconds to validate, store and export,
+    and most calls read and write no cache.
+    """
 
     __slots__ = ("cache_read", "cache_write", "calls", "cost_usd", "output", "uncached_input")
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        tracer: trace.Tracer,
+        name: str,
+        kind: SpanKind,
+        attributes: Mapping[str, Any] | None = None,
+        parent: Context | None = None,
+    ) -> None:
+        super().__init__(tracer, name, kind, attributes, parent)
         self.calls = 0
         self.uncached_input = 0
         self.cache_read = 0
         self.cache_write = 0
         self.output = 0
         self.cost_usd = 0.0
-
-    def add(
-        self,
-        uncached_input_tokens: int,
-        output_tokens: int,
-        cache_read_tokens: int,
-        cache_write_tokens: int,
-        cost_usd: float,
-        calls: int,
-    ) -> None:
-        self.calls += calls
-        self.uncached_input += uncached_input_tokens
-        self.cache_read += cache_read_tokens
-        self.cache_write += cache_write_tokens
-        self.output += output_tokens
-        self.cost_usd += cost_usd
-
-    @property
-    def input(self) -> int:
-        return self.uncached_input + self.cache_read + self.cache_write
-
-    def attributes(self) -> dict[str, Any]:
-        """The usage attributes; the cache counts only when not zero (absent means none).
-
-        Each attribute costs the SDK a few microseconds to validate, store and
-        export, and most calls read and write no cache.
-        """
-        attributes: dict[str, Any] = {
-            sc.GEN_AI_USAGE_INPUT_TOKENS: self.input,
-            sc.GEN_AI_USAGE_OUTPUT_TOKENS: self.output,
-            sc.LLM_COST_USD: round(self.cost_usd, 8),
-            sc.LLM_CALLS: self.calls,
-        }
-        if self.cache_read:
-            attributes[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = self.cache_read
-        if self.cache_write:
-            attributes[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = self.cache_write
-        return attributes
-
-
-class _UsageRecorder:
-    def __init__(self, span: Span) -> None:
-        self.span = span
-        self.usage = _UsageTally()
 
     def record_usage(
         self,
@@ -210,65 +236,116 @@ class _UsageRecorder:
         calls: int = 1,
     ) -> None:
         """Add one model call's usage; ``gen_ai.usage.input_tokens`` will include the cache."""
-        self.usage.add(
-            uncached_input_tokens,
-            output_tokens,
-            cache_read_tokens,
-            cache_write_tokens,
-            cost_usd,
-            calls,
-        )
+        self.calls += calls
+        self.uncached_input += uncached_input_tokens
+        self.cache_read += cache_read_tokens
+        self.cache_write += cache_write_tokens
+        self.output += output_tokens
+        self.cost_usd += cost_usd
 
-    def _write_usage(self) -> None:
-        if self.usage.calls and self.span.is_recording():
-            self.span.set_attributes(self.usage.attributes())
+    @property
+    def input_tokens(self) -> int:
+        return self.uncached_input + self.cache_read + self.cache_write
+
+    def _before_end(self) -> None:
+        if not self.calls or not self.span.is_recording():
+            return
+        attributes: dict[str, Any] = {
+            sc.GEN_AI_USAGE_INPUT_TOKENS: self.input_tokens,
+            sc.GEN_AI_USAGE_OUTPUT_TOKENS: self.output,
+            sc.LLM_COST_USD: round(self.cost_usd, 8),
+            sc.LLM_CALLS: self.calls,
+        }
+        if self.cache_read:
+            attributes[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = self.cache_read
+        if self.cache_write:
+            attributes[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = self.cache_write
+        self.span.set_attributes(attributes)
 
 
-class ChatRecorder(_UsageRecorder):
-    """What :func:`chat_span` yields: record the call's usage on it before the span ends."""
+class ChatRecorder(_UsageScope):
+    """A ``chat <model>`` CLIENT span around one model call (see :func:`chat_span`).
+
+    Usage recorded on it becomes the ``gen_ai.usage.*`` attributes and the
+    per-model token and cost counters (counted even when tracing is off or the
+    trace is not sampled).
+    """
+
+    __slots__ = ("_metrics", "model", "provider")
+
+    def __init__(
+        self,
+        provider: str,
+        model: str,
+        *,
+        operation: str | None = None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
+        handle = telemetry or default_telemetry()
+        attributes: dict[str, Any] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OPERATION_CHAT,
+            sc.GEN_AI_PROVIDER_NAME: provider,
+            sc.GEN_AI_REQUEST_MODEL: model,
+        }
+        if operation is not None:
+            attributes[sc.LLM_OPERATION] = operation
+        super().__init__(handle.tracer, sc.chat_span_name(model), SpanKind.CLIENT, attributes)
+        self._metrics: SalesbusMetrics = handle.metrics
+        self.provider = provider
+        self.model = model
+
+    def _before_end(self) -> None:
+        super()._before_end()
+        if self.calls:
+            self._metrics.llm_usage(
+                self.provider, self.model, self.input_tokens, self.output, self.cost_usd
+            )
 
 
-@contextmanager
 def chat_span(
     provider: str,
     model: str,
     *,
     operation: str | None = None,
     telemetry: Telemetry | None = None,
-) -> Iterator[ChatRecorder]:
+) -> ChatRecorder:
     """A ``chat <model>`` CLIENT span around one model call, current inside the block.
 
-    Usage recorded on the yielded recorder becomes the ``gen_ai.usage.*``
-    attributes and the per-model token and cost counters (recorded even when
-    tracing is off or the trace is not sampled). An exception marks the span
-    failed and propagates.
+    Record the call's usage on the recorder before the block ends; an
+    exception marks the span failed and propagates.
     """
-    handle = telemetry or default_telemetry()
-    attributes: dict[str, Any] = {
-        sc.GEN_AI_OPERATION_NAME: sc.OPERATION_CHAT,
-        sc.GEN_AI_PROVIDER_NAME: provider,
-        sc.GEN_AI_REQUEST_MODEL: model,
-    }
-    if operation is not None:
-        attributes[sc.LLM_OPERATION] = operation
-    with child_span(handle.tracer, sc.chat_span_name(model), SpanKind.CLIENT, attributes) as span:
-        recorder = ChatRecorder(span)
-        try:
-            yield recorder
-        finally:
-            recorder._write_usage()
-            _count_llm_usage(handle.metrics, provider, model, recorder.usage)
+    return ChatRecorder(provider, model, operation=operation, telemetry=telemetry)
 
 
-def _count_llm_usage(
-    metrics: SalesbusMetrics, provider: str, model: str, usage: _UsageTally
-) -> None:
-    if usage.calls:
-        metrics.llm_usage(provider, model, usage.input, usage.output, usage.cost_usd)
+class AgentRecorder(_UsageScope):
+    """An ``invoke_agent <agent>`` span for one step attempt (see :func:`agent_span`).
 
+    Tell it how the attempt ended, and what it used, before the block ends.
+    """
 
-class AgentRecorder(_UsageRecorder):
-    """What :func:`agent_span` yields: how the step attempt ended, and what it used."""
+    __slots__ = ()
+
+    def __init__(
+        self,
+        agent: str,
+        *,
+        attempt: int,
+        workflow_id: str | None = None,
+        batch_id: str | None = None,
+        parent: Context | None = None,
+        telemetry: Telemetry | None = None,
+    ) -> None:
+        attributes: dict[str, Any] = {
+            sc.GEN_AI_OPERATION_NAME: sc.OPERATION_INVOKE_AGENT,
+            sc.GEN_AI_AGENT_NAME: agent,
+            sc.STEP_ATTEMPT: attempt,
+        }
+        if workflow_id is not None:
+            attributes[sc.WORKFLOW_ID] = workflow_id
+        if batch_id is not None:
+            attributes[sc.BATCH_ID] = batch_id
+        tracer = (telemetry or default_telemetry()).tracer
+        super().__init__(tracer, sc.agent_span_name(agent), SpanKind.INTERNAL, attributes, parent)
 
     def succeeded(self) -> None:
         if self.span.is_recording():
@@ -289,7 +366,6 @@ class AgentRecorder(_UsageRecorder):
             )
 
 
-@contextmanager
 def agent_span(
     agent: str,
     *,
@@ -298,7 +374,7 @@ def agent_span(
     batch_id: str | None = None,
     parent: Context | None = None,
     telemetry: Telemetry | None = None,
-) -> Iterator[AgentRecorder]:
+) -> AgentRecorder:
     """An ``invoke_agent <agent>`` span, current for one step attempt.
 
     Current, so that the model calls and fetches the agent makes nest under it.
@@ -307,21 +383,11 @@ def agent_span(
     nothing about the workflow is current in the handler, and the event's
     carried context is what ties the attempt to its workflow's trace.
     """
-    tracer = (telemetry or default_telemetry()).tracer
-    attributes: dict[str, Any] = {
-        sc.GEN_AI_OPERATION_NAME: sc.OPERATION_INVOKE_AGENT,
-        sc.GEN_AI_AGENT_NAME: agent,
-        sc.STEP_ATTEMPT: attempt,
-    }
-    if workflow_id is not None:
-        attributes[sc.WORKFLOW_ID] = workflow_id
-    if batch_id is not None:
-        attributes[sc.BATCH_ID] = batch_id
-    with child_span(
-        tracer, sc.agent_span_name(agent), SpanKind.INTERNAL, attributes, parent
-    ) as span:
-        recorder = AgentRecorder(span)
-        try:
-            yield recorder
-        finally:
-            recorder._write_usage()
+    return AgentRecorder(
+        agent,
+        attempt=attempt,
+        workflow_id=workflow_id,
+        batch_id=batch_id,
+        parent=parent,
+        telemetry=telemetry,
+    )

@@ -382,13 +382,11 @@ class Orchestrator:
             first = decode_event(point.outputs[steps[index - 1].name])
         retry_base = record.retry_base if record.step == step.name else 0
         attempt = history.last_attempt + 1
-        statements: list[Statement] = []
+        root: tuple[str, str] | None = None
         if self.tracer is not None:
             traced = self.tracer.begin(record)
             if traced is not None:
                 root, carrier = traced
-                if root is not None:
-                    statements.append(self.store.set_trace(record.id, *root))
                 first = first.model_copy(update={"trace_context": carrier})
         if attempt > 1 or record.step == step.name:
             # A run before this one may have published this input already: under its
@@ -408,10 +406,14 @@ class Orchestrator:
         if history.failures >= self.retry.max_attempts:
             await self._fail(live, step, "the retry budget was used up before the restart")
             return
-        statements.append(
-            self.store.set_state(record.id, step.state, step=step.name, retry_base=retry_base)
+        self.store.enqueue(
+            [
+                self.store.set_state(
+                    record.id, step.state, step=step.name, retry_base=retry_base, trace=root
+                )
+            ],
+            owner=record.id,
         )
-        self.store.enqueue(statements, owner=record.id)
         self._move(live, step.state)
         await self.bus.publish(first)
 

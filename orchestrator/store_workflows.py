@@ -219,25 +219,27 @@ class WorkflowStore(StoreCore):
         reason: str | None = None,
         retry_base: int = 0,
         if_state: str | None = None,
+        trace: tuple[str, str] | None = None,
     ) -> Statement:
         """Move a workflow; ``retry_base`` is the attempts ``step`` used before a manual retry.
 
         With ``if_state`` the move is a compare-and-set: rowcount 0 means the
         workflow was no longer in that state (someone else moved it first).
+        ``trace`` (trace id, root span id) is stored in the same write: where
+        the workflow's trace is rooted, for a resume to continue it.
         """
         finished = now() if state in TERMINAL_STATES else None
         sql = (
             "UPDATE workflows SET state = ?, step = ?, reason = ?, retry_base = ?,"
-            " updated_at = ?, finished_at = ? WHERE id = ?"
+            " updated_at = ?, finished_at = ?"
         )
-        params: tuple[Any, ...] = (state, step, reason, retry_base, now(), finished, workflow_id)
+        params: tuple[Any, ...] = (state, step, reason, retry_base, now(), finished)
+        if trace is not None:
+            sql += ", trace_id = ?, span_id = ?"
+            params += trace
+        sql += " WHERE id = ?"
+        params += (workflow_id,)
         if if_state is not None:
             sql += " AND state = ?"
             params += (if_state,)
         return sql, params
-
-    def set_trace(self, workflow_id: str, trace_id: str, span_id: str) -> Statement:
-        return (
-            "UPDATE workflows SET trace_id = ?, span_id = ? WHERE id = ?",
-            (trace_id, span_id, workflow_id),
-        )
