@@ -106,6 +106,8 @@ class Config:
     """An interceptor whose two scopes only call on: the bus's own price for any interceptor."""
     sdk_only: bool = False
     """The SDK's share: the same spans started and ended by bare SDK calls, nothing of ours."""
+    sdk_lifetimes: bool = False
+    """As ``sdk_only``, but each span lives as long as what it times (pipeline L)."""
     every_event: bool = False
     """Hop spans without the ``passes`` check: every event goes through the chain (as before)."""
 
@@ -160,6 +162,12 @@ PIPELINE: dict[str, Config] = {
         "SDK only as S, OTLP/HTTP to loopback as C (informational: the SDK's and exporter's share)",
         sdk_only=True,
         otlp=True,
+    ),
+    "L": Config(
+        "SDK only as S, but each span lives as B's does: invoke_agent across its attempt,"
+        " chat across its model call; no context attached or carried (informational: the"
+        " SDK's share with real span lifetimes)",
+        sdk_lifetimes=True,
     ),
 }
 BENCHMARKS = {"bus": BUS, "pipeline": PIPELINE}
@@ -466,6 +474,109 @@ def _sdk_only_instrumentation(telemetry: Telemetry) -> Instrumentation:
     return Instrumentation(tracer=SdkOnlyTracer())
 
 
+def _sdk_lifetimes_instrumentation(telemetry: Telemetry) -> Instrumentation:
+    """Pipeline L: B's seven spans per company by bare SDK calls, each as long-lived as B's.
+
+    The root is started and ended at admission, as B's; an ``invoke_agent``
+    span is started when a step attempt starts and ended when it ends (a step
+    observer), a ``chat`` span around each model call (a provider wrapper).
+    Same names, kinds and attributes as B. What is left out is salesbus's:
+    agent and chat spans take one fixed sampled parent (no carrier extracted,
+    no context attached, no meter of their own). S's spans live microseconds;
+    these live across the simulated model call, as spans do in a real run.
+    """
+    from opentelemetry import trace
+    from opentelemetry.context import Context
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+
+    from salesbus.agents.providers.base import ProviderWrapper
+    from salesbus.observability import semconv as sc
+    from salesbus.orchestrator.runner import Instrumentation
+
+    tracer = telemetry.tracer
+    parent = trace.set_span_in_context(
+        NonRecordingSpan(SpanContext(1, 1, is_remote=True, trace_flags=TraceFlags(1)))
+    )
+    usage = {
+        sc.GEN_AI_USAGE_INPUT_TOKENS: 0,
+        sc.GEN_AI_USAGE_OUTPUT_TOKENS: 0,
+        sc.LLM_COST_USD: 0.0,
+        sc.LLM_CALLS: 1,
+    }
+
+    class RootOnly:
+        def begin(self, workflow: Any) -> None:
+            tracer.start_span(
+                sc.workflow_span_name(workflow.company.name),
+                context=Context(),
+                attributes={
+                    sc.WORKFLOW_ID: workflow.id,
+                    sc.COMPANY: workflow.company.name,
+                    sc.BATCH_ID: workflow.batch_id,
+                },
+            ).end()
+
+    class Attempt:
+        def __init__(self, step: str, event: Any, attempt: int) -> None:
+            self.span = tracer.start_span(
+                sc.agent_span_name(step),
+                context=parent,
+                attributes={
+                    sc.GEN_AI_OPERATION_NAME: sc.OPERATION_INVOKE_AGENT,
+                    sc.GEN_AI_AGENT_NAME: step,
+                    sc.STEP_ATTEMPT: attempt,
+                    sc.WORKFLOW_ID: event.correlation_id,
+                }
+                | ({sc.BATCH_ID: event.batch_id} if event.batch_id else {}),
+            )
+
+        def __enter__(self) -> Any:
+            return self
+
+        def __call__(self, outcome: Any, error: Any) -> None:
+            self.span.set_attributes({sc.STEP_OUTCOME: "succeeded"} | usage)
+
+        def __exit__(self, *exc_info: object) -> None:
+            self.span.end()
+
+    class Observer:
+        def observe(self, step: str, event: Any, attempt: int) -> Attempt:
+            return Attempt(step, event, attempt)
+
+    class BareChat(ProviderWrapper):
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def _call(self, operation: str, call: Any, *args: Any) -> Any:
+            span = tracer.start_span(
+                sc.chat_span_name(self.model),
+                context=parent,
+                kind=SpanKind.CLIENT,
+                attributes={
+                    sc.GEN_AI_OPERATION_NAME: sc.OPERATION_CHAT,
+                    sc.GEN_AI_PROVIDER_NAME: self.name,
+                    sc.GEN_AI_REQUEST_MODEL: self.model,
+                    sc.LLM_OPERATION: operation,
+                },
+            )
+            try:
+                return await call(*args)
+            finally:
+                span.set_attributes(usage)
+                span.end()
+
+        async def research(self, *args: Any) -> Any:
+            return await self._call("research", self.inner.research, *args)
+
+        async def analyze(self, *args: Any) -> Any:
+            return await self._call("analyze", self.inner.analyze, *args)
+
+        async def personalize(self, *args: Any) -> Any:
+            return await self._call("personalize", self.inner.personalize, *args)
+
+    return Instrumentation(observers=[Observer()], tracer=RootOnly(), wrap_provider=BareChat)
+
+
 async def _settle() -> None:
     """Let the bus's workers start and park before the timer starts."""
     for _ in range(3):
@@ -567,6 +678,8 @@ def child(args: argparse.Namespace) -> None:
             if telemetry is None
             else _sdk_only_instrumentation(telemetry)
             if config.sdk_only
+            else _sdk_lifetimes_instrumentation(telemetry)
+            if config.sdk_lifetimes
             else instrumentation_for(telemetry)
         )
         with tempfile.TemporaryDirectory(prefix="tracing-overhead-") as tmp:
