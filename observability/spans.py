@@ -209,15 +209,8 @@ class _UsageScope(SpanScope):
 
     __slots__ = ("cache_read", "cache_write", "calls", "cost_usd", "output", "uncached_input")
 
-    def __init__(
-        self,
-        tracer: trace.Tracer,
-        name: str,
-        kind: SpanKind,
-        attributes: Mapping[str, Any] | None = None,
-        parent: Context | None = None,
-    ) -> None:
-        super().__init__(tracer, name, kind, attributes, parent)
+    def _no_usage_yet(self) -> None:
+        """Zero the tally; each subclass's ``__init__`` calls it after the scope's."""
         self.calls = 0
         self.uncached_input = 0
         self.cache_read = 0
@@ -290,6 +283,7 @@ class ChatRecorder(_UsageScope):
         if operation is not None:
             attributes[sc.LLM_OPERATION] = operation
         super().__init__(handle.tracer, sc.chat_span_name(model), SpanKind.CLIENT, attributes)
+        self._no_usage_yet()
         self._metrics: SalesbusMetrics = handle.metrics
         self.provider = provider
         self.model = model
@@ -346,6 +340,7 @@ class AgentRecorder(_UsageScope):
             attributes[sc.BATCH_ID] = batch_id
         tracer = (telemetry or default_telemetry()).tracer
         super().__init__(tracer, sc.agent_span_name(agent), SpanKind.INTERNAL, attributes, parent)
+        self._no_usage_yet()
 
     def succeeded(self) -> None:
         if self.span.is_recording():
