@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/tracing_overhead.py [--events 50000] [--companies 2000]
         [--latency 0.2] [--concurrency 200] [--runs 3] [--only bus|pipeline]
-        [--profile CONFIG]
+        [--profile CONFIG]   (the bus's configuration, or the pipeline's with --only pipeline)
 
 The targets (issue 15) are ratios to the untraced run measured in the same
 invocation, so every configuration is measured in alternation with it:
@@ -70,7 +70,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -577,6 +577,23 @@ def _sdk_lifetimes_instrumentation(telemetry: Telemetry) -> Instrumentation:
     return Instrumentation(observers=[Observer()], tracer=RootOnly(), wrap_provider=BareChat)
 
 
+def _gc_clock() -> Callable[[], str]:
+    """Time the cyclic collector from now on; the call returned gives runs and seconds per gen."""
+    runs = [0, 0, 0]
+    seconds = [0.0, 0.0, 0.0]
+    started = [0.0]
+
+    def on_collection(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            runs[info["generation"]] += 1
+            seconds[info["generation"]] += time.perf_counter() - started[0]
+
+    gc.callbacks.append(on_collection)
+    return lambda: " ".join(f"gen{g} {runs[g]} in {seconds[g]:.2f} s" for g in range(3))
+
+
 async def _settle() -> None:
     """Let the bus's workers start and park before the timer starts."""
     for _ in range(3):
@@ -683,15 +700,19 @@ def child(args: argparse.Namespace) -> None:
             else instrumentation_for(telemetry)
         )
         with tempfile.TemporaryDirectory(prefix="tracing-overhead-") as tmp:
-            result = asyncio.run(
-                time_pipeline(
-                    args.companies,
-                    args.concurrency,
-                    args.latency,
-                    Path(tmp) / "run.db",
-                    instrumentation,
-                )
-            )
+            db = Path(tmp) / "run.db"
+            size = (args.companies, args.concurrency, args.latency)
+            batch = time_pipeline(*size, db, instrumentation)
+            if args.profile_out:
+                import cProfile
+
+                collections = _gc_clock()
+                profiler = cProfile.Profile()
+                result = profiler.runcall(asyncio.run, batch)
+                profiler.dump_stats(args.profile_out)
+                result["gc"] = collections()
+            else:
+                result = asyncio.run(batch)
         result["interceptors"] = (
             [type(i).__name__ for i in instrumentation.interceptors] if instrumentation else []
         )
@@ -886,13 +907,23 @@ def open_receiver() -> Any:
 
 
 def profile(args: argparse.Namespace) -> int:
-    """cProfile of the bus hot path under one configuration, for the overhead's reasons."""
+    """cProfile of one configuration (the bus, or ``--only pipeline``), for the overhead's reasons.
+
+    The pipeline's profile is of its event loop thread only, and a collection
+    is charged to whatever allocated when it ran: read ``tottime``, and the
+    ``gc`` line of the result, not coroutine ``cumtime``.
+    """
     import pstats
 
+    benchmark = "pipeline" if args.only == "pipeline" else "bus"
+    if args.profile not in BENCHMARKS[benchmark]:
+        print(f"error: {benchmark} has no configuration {args.profile}", file=sys.stderr)
+        return 2
+    size = f"{args.companies:,} companies" if benchmark == "pipeline" else f"{args.events:,} events"
     with open_receiver() as receiver, tempfile.TemporaryDirectory() as tmp:
-        out = str(Path(tmp) / "bus.prof")
-        result = spawn("bus", args.profile, args, receiver.url, profile_out=out)
-        print(f"# cProfile, bus, config {args.profile}, {args.events:,} events: {result}")
+        out = str(Path(tmp) / f"{benchmark}.prof")
+        result = spawn(benchmark, args.profile, args, receiver.url, profile_out=out)
+        print(f"# cProfile, {benchmark}, config {args.profile}, {size}: {result}")
         stats = pstats.Stats(out)
         stats.strip_dirs().sort_stats("tottime").print_stats(25)
         stats.sort_stats("cumulative").print_stats(40)
@@ -910,7 +941,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--only", choices=("bus", "pipeline"), help="run one benchmark only (default: both)"
     )
     parser.add_argument(
-        "--profile", choices=tuple(BUS), help="instead: cProfile the bus under one configuration"
+        "--profile",
+        choices=sorted({*BUS, *PIPELINE}),
+        help="instead: cProfile one configuration of the bus (or of the pipeline with --only)",
     )
     parser.add_argument("--child", choices=("bus", "pipeline"), help=argparse.SUPPRESS)
     parser.add_argument("--config", choices=sorted({*BUS, *PIPELINE}), help=argparse.SUPPRESS)
