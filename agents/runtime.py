@@ -167,12 +167,7 @@ class AgentRuntime:
             "batch_id": getattr(event, "batch_id", None),
         }
         await self.bus.publish(StepStarted(**common))
-        observers = self.observers
-        if len(observers) == 1:  # a traced run's case, without a frame or a stack more per step
-            with observers[0].observe(agent.name, event, attempt) as report:
-                outcome, error = await self._attempt(agent, event, limit, common)
-                report(outcome, error)
-        elif observers:
+        if self.observers:
             outcome = await self._observed(agent, event, limit, common)
         else:
             outcome, _ = await self._attempt(agent, event, limit, common)

@@ -13,7 +13,7 @@ from contextvars import ContextVar, Token
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["NO_USAGE", "Usage", "UsageMeter", "metered", "record_usage"]
+__all__ = ["Usage", "UsageMeter", "metered", "record_usage"]
 
 
 class Usage(BaseModel):
@@ -33,10 +33,6 @@ class Usage(BaseModel):
         return self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
 
     def __add__(self, other: Usage) -> Usage:
-        if other is NO_USAGE:
-            return self
-        if self is NO_USAGE:
-            return other  # a meter's first call; frozen, so sharing it is safe
         return Usage(
             calls=self.calls + other.calls,
             input_tokens=self.input_tokens + other.input_tokens,
@@ -45,10 +41,6 @@ class Usage(BaseModel):
             cache_write_tokens=self.cache_write_tokens + other.cache_write_tokens,
             cost_usd=round(self.cost_usd + other.cost_usd, 8),
         )
-
-
-NO_USAGE = Usage()
-"""Nothing used: where every meter starts."""
 
 
 class UsageMeter:
@@ -61,7 +53,7 @@ class UsageMeter:
     __slots__ = ("_token", "total")
 
     def __init__(self) -> None:
-        self.total = NO_USAGE
+        self.total = Usage()
         self._token: Token[UsageMeter | None] | None = None
 
     def add(self, usage: Usage) -> None:

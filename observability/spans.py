@@ -257,11 +257,12 @@ class _UsageScope(SpanScope):
 
 
 class ChatRecorder(_UsageScope):
-    """A ``chat <model>`` CLIENT span around one model call (see :func:`chat_span`).
+    """A ``chat <model>`` CLIENT span around one model call, current inside the block.
 
-    Usage recorded on it becomes the ``gen_ai.usage.*`` attributes and the
-    per-model token and cost counters (counted even when tracing is off or the
-    trace is not sampled).
+    Record the call's usage on it before the block ends: it becomes the
+    ``gen_ai.usage.*`` attributes and the per-model token and cost counters
+    (counted even when tracing is off or the trace is not sampled). An
+    exception marks the span failed and propagates.
     """
 
     __slots__ = ("_metrics", "model", "provider")
@@ -296,25 +297,19 @@ class ChatRecorder(_UsageScope):
             )
 
 
-def chat_span(
-    provider: str,
-    model: str,
-    *,
-    operation: str | None = None,
-    telemetry: Telemetry | None = None,
-) -> ChatRecorder:
-    """A ``chat <model>`` CLIENT span around one model call, current inside the block.
-
-    Record the call's usage on the recorder before the block ends; an
-    exception marks the span failed and propagates.
-    """
-    return ChatRecorder(provider, model, operation=operation, telemetry=telemetry)
+chat_span = ChatRecorder
+"""A ``chat <model>`` CLIENT span around one model call: ``with chat_span(provider, model):``."""
 
 
 class AgentRecorder(_UsageScope):
-    """An ``invoke_agent <agent>`` span for one step attempt (see :func:`agent_span`).
+    """An ``invoke_agent <agent>`` span, current for one step attempt.
 
-    Tell it how the attempt ended, and what it used, before the block ends.
+    Current, so that the model calls and fetches the agent makes nest under
+    it. ``parent`` is where the step's input event puts it
+    (:func:`~salesbus.observability.event_parent_context`): without hop spans
+    nothing about the workflow is current in the handler, and the event's
+    carried context is what ties the attempt to its workflow's trace. Tell it
+    how the attempt ended, and what it used, before the block ends.
     """
 
     __slots__ = ()
@@ -361,28 +356,5 @@ class AgentRecorder(_UsageScope):
             )
 
 
-def agent_span(
-    agent: str,
-    *,
-    attempt: int,
-    workflow_id: str | None = None,
-    batch_id: str | None = None,
-    parent: Context | None = None,
-    telemetry: Telemetry | None = None,
-) -> AgentRecorder:
-    """An ``invoke_agent <agent>`` span, current for one step attempt.
-
-    Current, so that the model calls and fetches the agent makes nest under it.
-    ``parent`` is where the step's input event puts it
-    (:func:`~salesbus.observability.event_parent_context`): without hop spans
-    nothing about the workflow is current in the handler, and the event's
-    carried context is what ties the attempt to its workflow's trace.
-    """
-    return AgentRecorder(
-        agent,
-        attempt=attempt,
-        workflow_id=workflow_id,
-        batch_id=batch_id,
-        parent=parent,
-        telemetry=telemetry,
-    )
+agent_span = AgentRecorder
+"""An ``invoke_agent <agent>`` span for one step attempt: ``with agent_span(step, attempt=1):``."""
