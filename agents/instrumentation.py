@@ -35,7 +35,7 @@ from .models import Analysis, Company, CompanyProfile
 from .providers.base import Draft, Provider, ProviderWrapper
 from .research import PageFetcher
 from .status import StepFailed, StepSkipped, StepSucceeded
-from .usage import Usage, metered, record_usage
+from .usage import Usage, metered
 from .website import WebPage, normalize_url
 
 __all__ = ["PageFetcher", "TracedFetcher", "TracedProvider", "TracingObserver"]
@@ -173,12 +173,11 @@ class TracedProvider(ProviderWrapper):
 
 
 class _MeteredChat(ChatRecorder):
-    """A model call's ``chat`` span, metered alone and then handed to the step's meter.
+    """A model call's ``chat`` span with the call's own meter.
 
-    Meter scopes nest by shadowing: usage recorded inside reaches only the
-    innermost meter, so it is forwarded to the step's meter after this one
-    closes, failed calls included. One object per call in flight, for the
-    reason :mod:`salesbus.observability.spans` gives.
+    The meter sees this call alone (its span's usage, failed calls included);
+    meters nest, so the step's meter around it sees the call too. One object
+    per call in flight, for the reason :mod:`salesbus.observability.spans` gives.
     """
 
     __slots__ = ("_meter",)
@@ -202,7 +201,6 @@ class _MeteredChat(ChatRecorder):
     ) -> None:
         meter = self._meter
         meter.__exit__()
-        record_usage(meter.total)
         _report_usage(self, meter.total)
         super().__exit__(exc_type, exc, tb)
 

@@ -13,7 +13,7 @@ from contextvars import ContextVar, Token
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Usage", "UsageMeter", "metered", "record_usage"]
+__all__ = ["NO_USAGE", "Usage", "UsageMeter", "metered", "record_usage"]
 
 
 class Usage(BaseModel):
@@ -43,23 +43,37 @@ class Usage(BaseModel):
         )
 
 
+NO_USAGE = Usage()
+"""What a meter holds before its first call (one shared, frozen instance)."""
+
+
 class UsageMeter:
     """Accumulates the usage of one step attempt; a context manager that makes it current.
 
-    A plain class rather than a generator-based context manager: one is open
-    for every step in flight, and a slotted object is a tenth of the size.
+    Meters nest: usage recorded inside a meter's block reaches it and every
+    meter open around it, so a model call metered on its own (for its span)
+    still counts in its step's total. A plain class rather than a
+    generator-based context manager: one is open for every step in flight,
+    and a slotted object is a tenth of the size. A meter that saw one call
+    holds that call's usage itself rather than a sum built from nothing: no
+    model is validated for a step that made a single call.
     """
 
-    __slots__ = ("_token", "total")
+    __slots__ = ("_outer", "_token", "total")
 
     def __init__(self) -> None:
-        self.total = Usage()
+        self.total = NO_USAGE
+        self._outer: UsageMeter | None = None
         self._token: Token[UsageMeter | None] | None = None
 
     def add(self, usage: Usage) -> None:
-        self.total = self.total + usage
+        total = self.total
+        self.total = usage if total is NO_USAGE else total + usage
+        if self._outer is not None:
+            self._outer.add(usage)
 
     def __enter__(self) -> UsageMeter:
+        self._outer = _current.get()
         self._token = _current.set(self)
         return self
 
@@ -67,13 +81,14 @@ class UsageMeter:
         if self._token is not None:
             _current.reset(self._token)
             self._token = None
+            self._outer = None
 
 
 _current: ContextVar[UsageMeter | None] = ContextVar("salesbus_usage_meter", default=None)
 
 
 def record_usage(usage: Usage) -> None:
-    """Add ``usage`` to the meter of the step being run, if any."""
+    """Add ``usage`` to the meter of the step being run (and the meters around it), if any."""
     meter = _current.get()
     if meter is not None:
         meter.add(usage)
