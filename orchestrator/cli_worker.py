@@ -21,9 +21,7 @@ from .cli import CliError, _choice, _guard, _logging, _run, app, out
 from .runner import RunSettings, Simulation
 from .safe_text import safe
 from .telemetry import instrumentation_for
-from .transports import is_broker, nats_transport
-from .worker import WorkerSettings, run_worker
-from .workers import live_workers
+from .transports import is_broker, nats_transport, require_nats
 
 TransportOption = Annotated[
     str,
@@ -82,6 +80,11 @@ def worker(
     """Run agents for an orchestrator elsewhere, until SIGINT/SIGTERM."""
     _logging(log_level, log_format)
     url = _guard(lambda: _broker(transport))
+    _guard(require_nats)
+    # Imported here, not with this module: cli.py registers these commands on every
+    # start, and nats-py is the optional `nats` extra.
+    from .worker import WorkerSettings, run_worker
+
     if not campaign.exists():
         _guard(partial(_fail, f"no campaign file at {campaign} (pass --campaign FILE)"))
     settings = WorkerSettings(
@@ -160,7 +163,9 @@ def replay_dead_letters(
 
 async def show_broker(url: str) -> None:
     """``status`` on a broker: live workers and what the stream holds per subject."""
-    broker = nats_transport(url)
+    broker = nats_transport(url)  # first: without nats-py, a one-line error
+    from .workers import live_workers
+
     try:
         workers = await live_workers(broker)
         depth = await broker.depth()

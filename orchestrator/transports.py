@@ -80,12 +80,19 @@ def check_transport(url: str) -> str:
     return url
 
 
-def nats_transport(url: str, *, ack_wait: float = 60.0, owner: str | None = None) -> NatsTransport:
-    check_transport(url)
+def require_nats() -> None:
+    """:raises TransportConfigError: nats-py, the optional ``nats`` extra, is not installed."""
     try:
-        from salesbus.bus.nats_transport import NatsTransport
+        import salesbus.bus.nats_transport  # noqa: F401
     except ImportError as missing:
         raise TransportConfigError(str(missing)) from missing
+
+
+def nats_transport(url: str, *, ack_wait: float = 60.0, owner: str | None = None) -> NatsTransport:
+    check_transport(url)
+    require_nats()
+    from salesbus.bus.nats_transport import NatsTransport
+
     return NatsTransport(url, ack_wait=ack_wait, owner=owner)
 
 
