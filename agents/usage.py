@@ -13,7 +13,7 @@ from contextvars import ContextVar, Token
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["NO_USAGE", "Usage", "UsageMeter", "metered", "record_usage"]
+__all__ = ["Usage", "UsageMeter", "metered", "record_usage"]
 
 
 class Usage(BaseModel):
@@ -43,10 +43,6 @@ class Usage(BaseModel):
         )
 
 
-NO_USAGE = Usage()
-"""What a meter holds before its first call (one shared, frozen instance)."""
-
-
 class UsageMeter:
     """Accumulates the usage of one step attempt; a context manager that makes it current.
 
@@ -54,21 +50,18 @@ class UsageMeter:
     meter open around it, so a model call metered on its own (for its span)
     still counts in its step's total. A plain class rather than a
     generator-based context manager: one is open for every step in flight,
-    and a slotted object is a tenth of the size. A meter that saw one call
-    holds that call's usage itself rather than a sum built from nothing: no
-    model is validated for a step that made a single call.
+    and a slotted object is a tenth of the size.
     """
 
     __slots__ = ("_outer", "_token", "total")
 
     def __init__(self) -> None:
-        self.total = NO_USAGE
+        self.total = Usage()
         self._outer: UsageMeter | None = None
         self._token: Token[UsageMeter | None] | None = None
 
     def add(self, usage: Usage) -> None:
-        total = self.total
-        self.total = usage if total is NO_USAGE else total + usage
+        self.total = self.total + usage
         if self._outer is not None:
             self._outer.add(usage)
 

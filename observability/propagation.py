@@ -17,7 +17,6 @@ the fast path for traces that were not sampled.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -35,7 +34,6 @@ __all__ = [
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACEPARENT = "traceparent"
-_TRACESTATE = "tracestate"
 
 
 def inject_context(context: Context | None = None) -> dict[str, str]:
@@ -65,23 +63,7 @@ def event_parent_context(event: Event) -> Context | None:
     current = trace.get_current_span().get_span_context()
     if current.is_valid and _trace_id_of(carried) == format(current.trace_id, "032x"):
         return None
-    return _carried_context(carried.get(_TRACEPARENT, ""), carried.get(_TRACESTATE))
-
-
-@lru_cache(maxsize=1_024)
-def _carried_context(traceparent: str, tracestate: str | None) -> Context:
-    """The context a carrier names, parsed once per carrier rather than once per step.
-
-    Every step of a workflow reads the same carrier (its root's); the
-    propagator's parse (a regular expression, a span context, a context) was a
-    fifth of what salesbus's own code added to a traced step (benchmarks/README.md,
-    "Tracing overhead"). A :class:`~opentelemetry.context.Context` is
-    immutable, so one can be shared.
-    """
-    carrier = {_TRACEPARENT: traceparent}
-    if tracestate is not None:
-        carrier[_TRACESTATE] = tracestate
-    return extract_context(carrier)
+    return extract_context(carried)
 
 
 def parent_sampled(event: Event) -> bool | None:

@@ -6,7 +6,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from salesbus.agents.usage import NO_USAGE, Usage, metered, record_usage
+from salesbus.agents.usage import Usage, metered, record_usage
 
 CALL = Usage(calls=1, input_tokens=120, output_tokens=30, cost_usd=0.00042)
 OTHER = Usage(calls=1, input_tokens=80, output_tokens=10, cache_read_tokens=4_000, cost_usd=0.0003)
@@ -16,7 +16,7 @@ def test_usage_outside_any_meter_goes_nowhere() -> None:
     record_usage(CALL)
     with metered() as meter:
         pass
-    assert meter.total == NO_USAGE
+    assert meter.total == Usage()
 
 
 def test_a_meter_that_saw_one_call_holds_exactly_that_call() -> None:
