@@ -23,11 +23,12 @@ figures per configuration: the **loop thread** (the child's main thread, which
 runs the event loop and every step: what makespan follows) and **all threads**
 (adds the store's writer and, with tracing, the batch span processor's
 export thread: what CPU time follows). ``PYTHONHASHSEED=0`` keeps dict and set
-layouts the same run to run. With ``--bus`` the count includes building the
-child's pre-built events and carriers (outside ``tracing_overhead.py``'s
-timer), so only differences between configurations mean something there, not
-the ratios. Needs ``valgrind`` (Debian: ``apt-get install -y
-valgrind``); 5–9 minutes per configuration at the default sizes.
+layouts the same run to run. With ``--bus`` the child also runs once building
+its events, carriers and interceptors and publishing none (outside
+``tracing_overhead.py``'s timer), and that count is taken out of every
+configuration's, so what is left, and its ratio to A, is the hop. Needs
+``valgrind`` (Debian: ``apt-get install -y valgrind``); 5–9 minutes per
+configuration at the default sizes.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ _SUMMARY = re.compile(r"^summary:\s+(\d+)", re.MULTILINE)
 _TIMEOUT_S = 3_600
 
 
-def count_instructions(config: str, size: int, args: argparse.Namespace, otlp: str) -> list[int]:
+def count_instructions(
+    config: str, size: int, args: argparse.Namespace, otlp: str, *, build_only: bool = False
+) -> list[int]:
     """Instructions per thread (the main thread first) of one child under callgrind."""
     valgrind = shutil.which("valgrind") or "valgrind"
     env = overhead.child_env(overhead.BENCHMARKS[args.benchmark][config])
@@ -66,6 +69,7 @@ def count_instructions(config: str, size: int, args: argparse.Namespace, otlp: s
             *("--child", args.benchmark, "--config", config, "--otlp", otlp),
             *("--events" if args.bus else "--companies", str(size)),
             *("--concurrency", str(args.concurrency), "--latency", str(args.latency)),
+            *(["--build-only"] if build_only else []),
         ]
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=_TIMEOUT_S)
         if done.returncode != 0:
@@ -86,10 +90,12 @@ def _summary(dump: str) -> int:
     return int(match.group(1))
 
 
-def per_unit(config: str, args: argparse.Namespace, otlp: str) -> tuple[float, float]:
+def per_unit(
+    config: str, args: argparse.Namespace, otlp: str, *, build_only: bool = False
+) -> tuple[float, float]:
     """Instructions per company (per event with ``--bus``): (loop thread, all threads)."""
-    small = count_instructions(config, args.small, args, otlp)
-    large = count_instructions(config, args.large, args, otlp)
+    small = count_instructions(config, args.small, args, otlp, build_only=build_only)
+    large = count_instructions(config, args.large, args, otlp, build_only=build_only)
     span = args.large - args.small
     return (large[0] - small[0]) / span, (sum(large) - sum(small)) / span
 
@@ -126,13 +132,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     counts: dict[str, tuple[float, float]] = {}
     with overhead.open_receiver() as receiver:
+        if args.bus:
+            print(f"  build only: {args.small} and {args.large}", file=sys.stderr, flush=True)
+            built = per_unit("A", args, receiver.url, build_only=True)
         for config in args.configs:
             print(f"  {config}: {args.small} and {args.large}", file=sys.stderr, flush=True)
             receiver.clear()
             counts[config] = per_unit(config, args, receiver.url)
+    if args.bus:
+        # The events and their carriers are built before the timer starts:
+        # what is left after taking that out is the hop itself.
+        counts = {c: (loop - built[0], every - built[1]) for c, (loop, every) in counts.items()}
     unit, scale, digits = ("event", 1e3, "k") if args.bus else ("company", 1e6, "M")
     setting = (
-        "" if args.bus else f", concurrency {args.concurrency}, {args.latency} s per model call"
+        f"; building the events taken out ({built[0] / 1e3:.2f} k per event on the loop thread)"
+        if args.bus
+        else f", concurrency {args.concurrency}, {args.latency} s per model call"
     )
     print(
         f"Instructions per {unit} (callgrind): ({args.large:,} − {args.small:,})"

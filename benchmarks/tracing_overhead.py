@@ -685,6 +685,8 @@ def child(args: argparse.Namespace) -> None:
             profiler = cProfile.Profile()
             result = profiler.runcall(run, time_bus(events, interceptors))
             profiler.dump_stats(args.profile_out)
+        elif args.build_only:
+            result = {"seconds": 0.0, "cpu_s": 0.0, "handled": 0}
         else:
             result = run(time_bus(events, interceptors))
         result["interceptors"] = [type(i).__name__ for i in interceptors]
@@ -949,6 +951,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--config", choices=sorted({*BUS, *PIPELINE}), help=argparse.SUPPRESS)
     parser.add_argument("--otlp", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", default="", help=argparse.SUPPRESS)
+    # The bus child builds its events and interceptors, then publishes none:
+    # tracing_instructions.py subtracts this to count the hop alone.
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.events < 1 or args.companies < 1 or args.runs < 1 or args.concurrency < 1:
         parser.error("--events, --companies, --concurrency and --runs must be positive")
