@@ -44,14 +44,18 @@ from pathlib import Path
 
 import tracing_overhead as overhead
 
-_SUMMARY = re.compile(r"^summary:\s+(\d+)", re.MULTILINE)
+_EVENTS = re.compile(r"^events:\s+(.+)$", re.MULTILINE)
+_SUMMARY = re.compile(r"^summary:\s+(.+)$", re.MULTILINE)
 _TIMEOUT_S = 3_600
 
+Counts = dict[str, float]
+"""callgrind's counters by name: ``Ir`` (instructions), and with ``--cache`` its misses."""
 
-def count_instructions(
+
+def run_callgrind(
     config: str, size: int, args: argparse.Namespace, otlp: str, *, build_only: bool = False
-) -> list[int]:
-    """Instructions per thread (the main thread first) of one child under callgrind."""
+) -> list[Counts]:
+    """callgrind's counters per thread (the main thread first) of one child."""
     valgrind = shutil.which("valgrind") or "valgrind"
     env = overhead.child_env(overhead.BENCHMARKS[args.benchmark][config])
     env["PYTHONHASHSEED"] = "0"
@@ -63,6 +67,7 @@ def count_instructions(
             "--tool=callgrind",
             "--separate-threads=yes",
             "--dump-line=no",
+            *(["--cache-sim=yes"] if args.cache else []),
             f"--callgrind-out-file={out}",
             sys.executable,
             overhead.__file__,
@@ -80,24 +85,43 @@ def count_instructions(
         dumps = sorted(
             Path(tmp).glob("callgrind.out-*"), key=lambda p: int(p.name.rsplit("-", 1)[1])
         )
-        return [_summary(dump.read_text(errors="replace")) for dump in dumps]
+        return [_counters(dump.read_text(errors="replace")) for dump in dumps]
 
 
-def _summary(dump: str) -> int:
-    match = _SUMMARY.search(dump)
-    if match is None:
-        raise ValueError("a callgrind dump without a summary line")
-    return int(match.group(1))
+def _counters(dump: str) -> Counts:
+    names, summary = _EVENTS.search(dump), _SUMMARY.search(dump)
+    if names is None or summary is None:
+        raise ValueError("a callgrind dump without its events and summary lines")
+    return dict(zip(names.group(1).split(), map(float, summary.group(1).split()), strict=True))
 
 
 def per_unit(
     config: str, args: argparse.Namespace, otlp: str, *, build_only: bool = False
-) -> tuple[float, float]:
-    """Instructions per company (per event with ``--bus``): (loop thread, all threads)."""
-    small = count_instructions(config, args.small, args, otlp, build_only=build_only)
-    large = count_instructions(config, args.large, args, otlp, build_only=build_only)
+) -> tuple[Counts, Counts]:
+    """Counters per company (per event with ``--bus``): (loop thread, all threads)."""
+    small = run_callgrind(config, args.small, args, otlp, build_only=build_only)
+    large = run_callgrind(config, args.large, args, otlp, build_only=build_only)
     span = args.large - args.small
-    return (large[0] - small[0]) / span, (sum(large) - sum(small)) / span
+
+    def difference(big: Counts, little: Counts) -> Counts:
+        return {name: (big[name] - little[name]) / span for name in big}
+
+    return difference(large[0], small[0]), difference(_total(large), _total(small))
+
+
+def _total(threads: list[Counts]) -> Counts:
+    return {name: sum(thread[name] for thread in threads) for name in threads[0]}
+
+
+def _minus(counts: Counts, base: Counts) -> Counts:
+    return {name: n - base[name] for name, n in counts.items()}
+
+
+def estimated_cycles(counts: Counts) -> float:
+    """KCachegrind's cycle estimate without branches: Ir + 10 × L1 misses + 100 × LL misses."""
+    l1 = counts["I1mr"] + counts["D1mr"] + counts["D1mw"]
+    last_level = counts["ILmr"] + counts["DLmr"] + counts["DLmw"]
+    return counts["Ir"] + 10 * l1 + 100 * last_level
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -108,6 +132,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--large", type=int, help="companies (--bus: events) in the larger run")
     parser.add_argument("--concurrency", type=int, default=100, help="workflows in flight")
     parser.add_argument("--latency", type=float, default=0.2, help="seconds per model call")
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="also simulate the caches (callgrind --cache-sim=yes): misses and estimated cycles",
+    )
     args = parser.parse_args(argv)
     args.benchmark = "bus" if args.bus else "pipeline"
     known = overhead.BENCHMARKS[args.benchmark]
@@ -130,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    counts: dict[str, tuple[float, float]] = {}
+    counts: dict[str, tuple[Counts, Counts]] = {}
     with overhead.open_receiver() as receiver:
         if args.bus:
             print(f"  build only: {args.small} and {args.large}", file=sys.stderr, flush=True)
@@ -142,10 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.bus:
         # The events and their carriers are built before the timer starts:
         # what is left after taking that out is the hop itself.
-        counts = {c: (loop - built[0], every - built[1]) for c, (loop, every) in counts.items()}
+        counts = {
+            config: (_minus(loop, built[0]), _minus(every, built[1]))
+            for config, (loop, every) in counts.items()
+        }
     unit, scale, digits = ("event", 1e3, "k") if args.bus else ("company", 1e6, "M")
     setting = (
-        f"; building the events taken out ({built[0] / 1e3:.2f} k per event on the loop thread)"
+        "; building the events taken out"
+        f" ({built[0]['Ir'] / 1e3:.2f} k per event on the loop thread)"
         if args.bus
         else f", concurrency {args.concurrency}, {args.latency} s per model call"
     )
@@ -157,13 +190,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(f"| config | what | loop thread, {digits} | × A | all threads, {digits} | × A |")
     print("|---|---|---|---|---|---|")
-    loop_a, all_a = counts["A"]
+    loop_a, all_a = (counts["A"][0]["Ir"], counts["A"][1]["Ir"])
     for config, (loop, every) in counts.items():
         print(
             f"| {config} | {overhead.BENCHMARKS[args.benchmark][config].what}"
-            f" | {loop / scale:.2f} | {loop / loop_a:.3f}× | {every / scale:.2f}"
-            f" | {every / all_a:.3f}× |"
+            f" | {loop['Ir'] / scale:.2f} | {loop['Ir'] / loop_a:.3f}×"
+            f" | {every['Ir'] / scale:.2f} | {every['Ir'] / all_a:.3f}× |"
         )
+    if args.cache:
+        print()
+        print(f"Simulated caches, loop thread, per {unit}:")
+        print()
+        print("| config | instructions | I1 misses | D1 misses | LL misses | est. cycles | × A |")
+        print("|---|---|---|---|---|---|---|")
+        cycles_a = estimated_cycles(counts["A"][0])
+        for config, (loop, _every) in counts.items():
+            cycles = estimated_cycles(loop)
+            print(
+                f"| {config} | {loop['Ir']:,.0f} | {loop['I1mr']:,.1f}"
+                f" | {loop['D1mr'] + loop['D1mw']:,.1f}"
+                f" | {loop['ILmr'] + loop['DLmr'] + loop['DLmw']:,.1f}"
+                f" | {cycles:,.0f} | {cycles / cycles_a:.3f}× |"
+            )
     return 0
 
 
